@@ -2,9 +2,9 @@
 replica-table invariants. Reads builder state; never changes it."""
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from rings.device import Device
 from rings.errors import RingBuilderError, RingValidationError
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 MAX_BALANCE: Final = 999.99
 _NONE_DEV: Final = 0xFFFFFFFF
 _LEVELS: Final = ('region', 'zone', 'server')
+T = TypeVar('T')
 
 
 def check_new_device(dev: Device, existing: Iterable[Device | None]) -> None:
@@ -86,29 +87,49 @@ class DispersionReport:
         return 100.0 * self.undispersed / self.parts if self.parts else 0.0
 
 
+def _rows(columns: Sequence[Sequence[T]]) -> Iterator[tuple[int, tuple[T, ...]]]:
+    """(partition, one value per replica) for per-replica columns; the last
+    column may be shorter (fractional replicas).
+
+    >>> list(_rows([[1, 2], [3, 4], [5]]))
+    [(0, (1, 3, 5)), (1, (2, 4))]
+    """
+    full = len(columns[-1])
+    yield from enumerate(zip(*columns, strict=False))
+    if full < len(columns[0]):
+        yield from enumerate(zip(*(c[full:] for c in columns[:-1]), strict=True), start=full)
+
+
 def dispersion(builder: 'RingBuilder') -> DispersionReport:
     """Count partitions whose replicas crowd a tier beyond the widest spread."""
     devs = {d.id: d for d in builder.devs if d is not None}
     weighted = [d for d in devs.values() if d.weight > 0]
     widest = plan_tiers(weighted, builder.replicas, math.inf)
-    tiers = {i: tiers_of(d)[:3] for i, d in devs.items()}
-    most = {t: widest.max_replicas(t) for three in tiers.values() for t in three}
-    by_level = dict.fromkeys(_LEVELS, 0)
-    undispersed = 0
     arrays = builder.replica2part2dev
-    for part in range(builder.parts if arrays else 0):
-        held = [a[part] for a in arrays if part < len(a) and a[part] in tiers]
-        crowded = False
-        for level, name in enumerate(_LEVELS):
-            seen: dict[Tier, int] = {}
-            for dev_id in held:
-                tier = tiers[dev_id][level]
-                seen[tier] = seen.get(tier, 0) + 1
-            if any(n > most[t] for t, n in seen.items()):
+    by_level = dict.fromkeys(_LEVELS, 0)
+    crowded_parts: set[int] = set()
+    if not arrays:
+        return DispersionReport(parts=builder.parts, undispersed=0, by_level=by_level)
+    size = max(devs) + 1 if devs else 0
+    for level, name in enumerate(_LEVELS):
+        tier_of: list[Tier | None] = [None] * size  # by device id
+        for dev_id, dev in devs.items():
+            tier_of[dev_id] = tiers_of(dev)[level]
+        most = {t: widest.max_replicas(t) for t in tier_of if t is not None}
+        if all(m >= len(arrays) for m in most.values()):
+            continue        # no tier of this level can be crowded
+        columns = [[tier_of[d] if d < size else None for d in arr] for arr in arrays]
+        for part, row in _rows(columns):
+            if len(set(row)) == len(row):
+                continue
+            counts: dict[Tier, int] = {}
+            for tier in row:
+                if tier is not None:
+                    counts[tier] = counts.get(tier, 0) + 1
+            if any(n > most[t] for t, n in counts.items()):
                 by_level[name] += 1
-                crowded = True
-        undispersed += crowded
-    return DispersionReport(parts=builder.parts, undispersed=undispersed, by_level=by_level)
+                crowded_parts.add(part)
+    return DispersionReport(parts=builder.parts, undispersed=len(crowded_parts), by_level=by_level)
 
 
 def validate(builder: 'RingBuilder') -> None:
@@ -129,7 +150,6 @@ def validate(builder: 'RingBuilder') -> None:
             raise RingValidationError(f'replica {slot} has partitions with no device')
         if used - known:
             raise RingValidationError(f'replica {slot} names unknown devices {sorted(used - known)}')
-    for part in range(builder.parts):
-        held = [a[part] for a in arrays if part < len(a)]
+    for part, held in _rows([list(a) for a in arrays]):
         if len(set(held)) != len(held):
             raise RingValidationError(f'partition {part} has two replicas on one device')

@@ -74,6 +74,9 @@ class Placement:
             self.keys[dev.id] = tuple(index[t] for t in tiers_of(dev))
         #: zone, server and device keys: the tiers a new replica should avoid sharing
         self.soft_keys = [k[1:] for k in self.keys]
+        #: per device, its tiers that take one replica of a partition, and the others
+        self.single_keys = [tuple(t for t in k if self.tier_max[t] <= 1) for k in self.keys]
+        self.multi_keys = [tuple(t for t in k if self.tier_max[t] > 1) for k in self.keys]
 
     # -- balance --------------------------------------------------------------
 

@@ -120,32 +120,66 @@ def place_unassigned(p: Placement) -> None:
     """Give every empty slot a device (see :func:`_pop_fitting`)."""
     heap = [_heap_entry(p, d) for d in p.active]
     heapq.heapify(heap)
-    arrays, keys = p.arrays, p.keys
+    arrays, fresh, assigned, target = p.arrays, p.fresh, p.assigned, p.target
+    keys, soft_keys, single_keys, multi_keys, tier_max = (
+        p.keys, p.soft_keys, p.single_keys, p.multi_keys, p.tier_max)
+    heapreplace, rand = heapq.heapreplace, p.rng.random
     for part in range(p.parts):
         held = [a[part] for a in arrays if part < len(a)]
-        if NONE_DEV not in held:
+        empty = held.count(NONE_DEV)
+        if not empty:
             continue
         others = [d for d in held if d != NONE_DEV]
-        counts: dict[int, int] = {}
-        for other in others:
-            for tier in keys[other]:
-                counts[tier] = counts.get(tier, 0) + 1
+        tally = _Tally()
+        for dev in others:
+            tally.add(dev, p)
         for slot, dev in enumerate(held):
             if dev != NONE_DEV:
                 continue
-            dev = _pop_fitting(p, heap, counts, others)
+            dev = heap[0][2]
+            if not others or (tally.blocked.isdisjoint(keys[dev]) and tally.used.isdisjoint(soft_keys[dev])):
+                # the common case: the emptiest device is also the best one
+                assigned[dev] += 1
+                heapreplace(heap, ((assigned[dev] + 1) / (target[dev] or 1e-3), rand(), dev))
+            else:
+                dev = _pop_fitting(p, heap, tally, others)
             arrays[slot][part] = dev
-            others.append(dev)
-            for tier in keys[dev]:
-                counts[tier] = counts.get(tier, 0) + 1
-            p.fresh[slot][part] = 1
+            fresh[slot][part] = 1
+            empty -= 1
+            if empty:
+                others.append(dev)
+                tally.blocked.update(single_keys[dev])
+                tally.used.update(soft_keys[dev])
+                for tier in multi_keys[dev]:
+                    count = tally.counts[tier] = tally.counts.get(tier, 0) + 1
+                    if count >= tier_max[tier]:
+                        tally.blocked.add(tier)
         p.touched[part] = 1
 
 
-def _pop_fitting(p: Placement, heap: list[HeapEntry], counts: dict[int, int],
-                 others: list[int]) -> int:
-    """Take a device for a new replica of a partition on ``others``
-    (``counts``: its replicas per tier) and update its heap entry.
+class _Tally:
+    """The tiers one partition's replicas use, and those at their maximum."""
+
+    __slots__ = ('blocked', 'counts', 'used')
+
+    def __init__(self) -> None:
+        self.blocked: set[int] = set()      # tiers at their maximum (devices included)
+        self.used: set[int] = set()         # zone, server and device tiers in use
+        self.counts: dict[int, int] = {}    # replicas per tier whose maximum exceeds 1
+
+    def add(self, dev: int, p: Placement) -> None:
+        """Count one more replica, on ``dev``."""
+        self.blocked.update(p.single_keys[dev])
+        self.used.update(p.soft_keys[dev])
+        for tier in p.multi_keys[dev]:
+            count = self.counts[tier] = self.counts.get(tier, 0) + 1
+            if count >= p.tier_max[tier]:
+                self.blocked.add(tier)
+
+
+def _pop_fitting(p: Placement, heap: list[HeapEntry], tally: _Tally, others: list[int]) -> int:
+    """Take a device for a new replica of a partition on ``others`` (whose
+    tiers ``tally`` holds) and update its heap entry.
 
     Among the first few emptiest devices, one in a zone and server the
     partition does not use yet is preferred; otherwise the emptiest that
@@ -153,7 +187,7 @@ def _pop_fitting(p: Placement, heap: list[HeapEntry], counts: dict[int, int],
     the emptiest not holding the partition already.
     """
     stash: list[HeapEntry] = []
-    chosen = _pop_preferred(p, heap, counts, stash) if counts else heapq.heappop(heap)
+    chosen = _pop_preferred(p, heap, tally, stash)
     if chosen is None:
         spare = [i for i, entry in enumerate(stash) if entry[2] not in others]
         if not spare:
@@ -167,12 +201,11 @@ def _pop_fitting(p: Placement, heap: list[HeapEntry], counts: dict[int, int],
     return dev
 
 
-def _pop_preferred(p: Placement, heap: list[HeapEntry], counts: dict[int, int],
+def _pop_preferred(p: Placement, heap: list[HeapEntry], tally: _Tally,
                    stash: list[HeapEntry]) -> HeapEntry | None:
     """Pop entries into ``stash`` until the preferred one; return it."""
-    keys, soft_keys, tier_max = p.keys, p.soft_keys, p.tier_max
-    blocked = {tier for tier, count in counts.items() if count >= tier_max[tier]}
-    used = counts.keys()
+    keys, soft_keys = p.keys, p.soft_keys
+    blocked, used = tally.blocked, tally.used
     first_fit = None
     while heap:
         entry = heapq.heappop(heap)
