@@ -28,7 +28,6 @@ sys.path.insert(0, str(TOP))
 from rings import Ring  # noqa: E402
 
 
-
 def devices() -> list[str]:
     args = []
     for server in range(10):
