@@ -4,7 +4,10 @@ should hold, and the dispersion rules. Pure: in-memory arrays only.
 Each device has a fractional target of partition-replicas. Rounding is not a
 reason to move anything: a device is *balanced* anywhere in ``[lo, hi]``,
 the floor and ceiling of its target. A move is worth making only if it takes
-a device out of its band above (``over``) or below (``under``).
+a device out of its band above (``over``) or below (``under``); a replica
+placed before this rebalance moves only for a device more than one
+partition-replica outside its band (``far_over``, ``far_under``), since one
+partition of imbalance is not worth moving data for.
 """
 
 from __future__ import annotations
@@ -92,6 +95,14 @@ class Placement:
         """Below the band: holds less than the floor of its target."""
         return self.assigned[dev] < self.lo[dev]
 
+    def far_over(self, dev: int) -> bool:
+        """More than one partition-replica above the band."""
+        return self.assigned[dev] > self.hi[dev] + 1
+
+    def far_under(self, dev: int) -> bool:
+        """More than one partition-replica below the band."""
+        return self.assigned[dev] < self.lo[dev] - 1
+
     def worth_moving(self, src: int, dst: int) -> bool:
         """Whether moving one replica from ``src`` to ``dst`` fixes a band:
         an over device to one with room, or to an under device from one with some to spare."""
@@ -102,6 +113,10 @@ class Placement:
     def unbalanced(self) -> bool:
         """Whether any device is outside its band."""
         return any(self.over(d) or self.under(d) for d in range(len(self.assigned)))
+
+    def far_unbalanced(self) -> bool:
+        """Whether any device is more than one partition-replica outside its band."""
+        return any(self.far_over(d) or self.far_under(d) for d in range(len(self.assigned)))
 
     def excess(self) -> int:
         """Partition-replicas above the devices' bands."""

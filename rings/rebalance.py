@@ -43,6 +43,8 @@ def run(p: Placement) -> None:
             return
         direct_moves(p, fresh_only=True)
         chains.balance_fresh(p)
+        if not p.far_unbalanced():
+            return
         direct_moves(p)
         if not gather_excess(p):
             return
@@ -228,7 +230,8 @@ def _pop_preferred(p: Placement, heap: list[HeapEntry], tally: _Tally,
 
 def direct_moves(p: Placement, *, fresh_only: bool = False) -> None:
     """Move replicas straight from devices above their band toward devices
-    below it (with ``fresh_only``, only replicas this rebalance placed).
+    below it: with ``fresh_only``, only replicas this rebalance placed;
+    otherwise others too, for devices more than one outside their band.
 
     In order: from over devices to under ones, then from over devices to any
     with room, then from devices with some to spare to under ones. Done the
@@ -236,9 +239,10 @@ def direct_moves(p: Placement, *, fresh_only: bool = False) -> None:
     not need replicas, and those moves would be wasted.
     """
     assigned, lo, hi = p.assigned, p.lo, p.hi
+    over, under = (p.over, p.under) if fresh_only else (p.far_over, p.far_under)
     has_room: Callable[[int], bool] = lambda d: assigned[d] < hi[d]     # noqa: E731
     has_spare: Callable[[int], bool] = lambda d: assigned[d] > lo[d]    # noqa: E731
-    for give, take in ((p.over, p.under), (p.over, has_room), (has_spare, p.under)):
+    for give, take in ((over, under), (over, has_room), (has_spare, under)):
         _moves(p, give, take, fresh_only=fresh_only)
 
 
@@ -263,15 +267,16 @@ def _moves(p: Placement, give: Callable[[int], bool], take: Callable[[int], bool
 
 
 def gather_excess(p: Placement) -> int:
-    """Free movable replicas of devices above their band (or, while some
-    device is below its band, above its floor); return how many."""
-    under = sum(max(0, p.lo[d] - p.assigned[d]) for d in p.active)
+    """Free movable replicas of devices more than one above their band (or,
+    while some device is more than one below its band, above its floor);
+    return how many."""
+    under = sum(max(0, p.lo[d] - 1 - p.assigned[d]) for d in p.active)
     size = len(p.assigned)
-    sources = [d for d in range(size) if p.over(d) or (under and p.assigned[d] > p.lo[d])]
+    sources = [d for d in range(size) if p.far_over(d) or (under and p.assigned[d] > p.lo[d])]
     freed = 0
     for src, pairs in p.slots_of(sources).items():
         for slot, part in pairs:
-            if not (p.over(src) or (under > freed and p.assigned[src] > p.lo[src])):
+            if not (p.far_over(src) or (under > freed and p.assigned[src] > p.lo[src])):
                 break
             if p.fresh[slot][part] or p.can_move(part):
                 p.unassign(slot, part)

@@ -58,9 +58,10 @@ def weights_allow_balance(b):
     plan = plan_tiers(devs, b.replicas, 0.0)
     total = sum(d.weight for d in devs)
     for dev in devs:
-        for tier in tiers_of(dev)[:3]:
-            share = b.replicas * sum(d.weight for d in devs if tiers_of(d)[len(tier) - 1] == tier) / total
-            if share > plan.max_replicas(tier) or (share > 1 and share != int(share)):
+        for level, tier in enumerate(tiers_of(dev)):
+            share = b.replicas * sum(d.weight for d in devs if tiers_of(d)[level] == tier) / total
+            cap = 1 if level == 3 else plan.max_replicas(tier)    # a device holds one replica
+            if share > cap or (share > 1 and share != int(share)):
                 return False
     return True
 
@@ -75,8 +76,10 @@ def test_devices_get_their_weighted_share(layout, seed):
     total_weight = sum(d.weight for d in b.active_devs())
     for dev in b.active_devs():
         fair = b.parts * b.replicas * dev.weight / total_weight
-        # 1% of the fair share, or one partition where 1% is less than one
-        assert abs(counts[dev.id] - fair) <= max(0.01 * fair, 1.0), (dev, counts[dev.id], fair)
+        # 1% of the fair share; in these small test rings 1% can be less than
+        # one partition, where the band (floor..ceiling of the share) plus the
+        # one partition-replica a rebalance leaves rather than move data is allowed
+        assert abs(counts[dev.id] - fair) <= max(0.01 * fair, 2.0), (dev, counts[dev.id], fair)
 
 
 @SETTINGS
@@ -89,17 +92,56 @@ def test_replicas_in_distinct_zones_when_zones_allow(replicas, extra_zones, per_
         assert len({d.zone for d in ring.get_part_nodes(part)}) == replicas
 
 
+def crowded_replicas(b, before):
+    """Replicas in ``before`` that crowd a tier beyond the maxima of the
+    builder's current devices: they must move whatever the balance."""
+    devs = {d.id: d for d in b.active_devs() if d.weight > 0}
+    plan = plan_tiers(list(devs.values()), b.replicas, b.overload)
+    forced = 0
+    for part in range(b.parts):
+        held = [devs[arr[part]] for arr in before if arr[part] in devs]
+        worst = 0
+        for level in range(3):
+            tiers = Counter(tiers_of(d)[level] for d in held)
+            worst = max([worst, *(n - plan.max_replicas(t) for t, n in tiers.items())])
+        forced += worst
+    return forced
+
+
 @SETTINGS
 @given(st.integers(3, 24), st.integers(1, 5), st.integers(0, 2**16))
 def test_adding_one_device_moves_little(n, zones, seed):
+    """At most 1.1 x the new device's share moves, plus the replicas that
+    the new device's arrival makes crowd a zone (when the addition lowers a
+    zone's maximum, e.g. a third zone catching up with the others, those
+    must move for dispersion whatever the balance)."""
     replicas = 3
     devs = [(1, i % zones + 1, i, 100.0) for i in range(n)]
     b = build(replicas, devs, seed=seed)
     before = snapshot(b)
     add_devices(b, [(1, n % zones + 1, 1000, 100.0)])
+    forced = crowded_replicas(b, before)
     b.rebalance(seed=seed + 1)
     b.validate()
     ideal = replicas * b.parts / (n + 1)
+    assert changed(before, snapshot(b)) <= math.ceil(1.1 * ideal) + forced
+
+
+@SETTINGS
+@given(st.integers(3, 24), st.integers(0, 2**16))
+def test_adding_one_device_to_equal_zones_moves_its_share(servers_per_zone, seed):
+    """Zones of equal size before and after (the new device joins a server
+    of its own in a zone that is then no larger than the others' weight
+    share allows): no dispersion change, so only the share moves."""
+    replicas, zones = 3, 4
+    devs = [(1, z, z * 100 + s, 100.0) for z in range(1, zones + 1) for s in range(servers_per_zone)]
+    b = build(replicas, devs, seed=seed)
+    before = snapshot(b)
+    add_devices(b, [(1, 1, 999, 100.0)])
+    assert crowded_replicas(b, before) == 0
+    b.rebalance(seed=seed + 1)
+    b.validate()
+    ideal = replicas * b.parts / (len(devs) + 1)
     assert changed(before, snapshot(b)) <= math.ceil(1.1 * ideal)
 
 
