@@ -113,7 +113,10 @@ def test_more_replicas_than_devices_at_rebalance(tmp_path):
     assert code == 2 and 'cannot hold 3 replicas' in err
 
 
-def test_min_part_hours_warning_then_pretend(builder_file):
+def test_min_part_hours_warning_then_pretend(tmp_path):
+    builder_file = tmp_path / 'big.builder'
+    call(str(builder_file), 'create', '11', '3', '1')      # 1% of a device's share > 2 partitions
+    call(str(builder_file), 'add', *DEVICES)
     assert call(str(builder_file), 'rebalance', '--seed', '1')[0] == 0
     call(str(builder_file), 'add', 'r1z5-127.0.0.1:6250/d5', '100')
     code, out, _ = call(str(builder_file), 'rebalance')
