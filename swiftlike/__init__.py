@@ -1,0 +1,1 @@
+"""swiftlike: a Swift-style object storage cluster."""

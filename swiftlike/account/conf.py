@@ -1,0 +1,21 @@
+"""The account server's options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AccountServerConf:
+    """Options of the account server; every one is in etc/account-server.conf-sample."""
+
+    devices: Path = Path('/srv/node')
+    mount_check: bool = True
+    swift_dir: Path = Path('/etc/swift')
+    bind_ip: str = '0.0.0.0'
+    bind_port: int = 6202
+    workers: int = 1
+    max_clients: int = 1024
+    db_timeout: float = 25.0
+    log_level: str = 'INFO'

@@ -1,0 +1,146 @@
+"""HTTP plumbing shared by the container and account servers: where a
+database lives, metadata headers, listing parameters and responses, and
+the REPLICATE verb's operations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from webob import Request, Response, exc
+
+from rings import hash_path
+from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.db import DatabaseBroker
+from swiftlike.common.exceptions import (
+    DatabaseCorruptError,
+    DatabaseNotFoundError,
+    DeviceUnavailableError,
+)
+from swiftlike.common.listing import ListingParams, format_listing
+from swiftlike.common.timestamp import Timestamp
+
+#: Most rows a REPLICATE get_items returns.
+MAX_ITEMS: Final = 10000
+
+
+def db_path(devices: Path, device: str, partition: int, account: str, container: str | None, *,
+            prefix: bytes, suffix: bytes, mount_check: bool) -> Path:
+    """``<devices>/<dev>/<accounts|containers>/<part>/<suffix>/<hash>/<hash>.db``.
+
+    :raises DeviceUnavailableError: if the device is missing (or not mounted)
+    """
+    device_dir = devices / device
+    if not device_dir.is_dir() or (mount_check and not device_dir.is_mount()):
+        raise DeviceUnavailableError(f'no device {device!r}')
+    name_hash = hash_path(account, container, prefix=prefix, suffix=suffix).hex()
+    kind = 'containers' if container is not None else 'accounts'
+    return device_dir / kind / str(partition) / name_hash[-3:] / name_hash / f'{name_hash}.db'
+
+
+@contextmanager
+def db_errors(device: str) -> Iterator[None]:
+    """Missing database: 404; unreadable: 507 (it needs replacing); device down: 507."""
+    try:
+        yield
+    except DatabaseNotFoundError:
+        raise exc.HTTPNotFound() from None
+    except (DatabaseCorruptError, DeviceUnavailableError) as err:
+        raise exc.HTTPInsufficientStorage(body=f'{device}: {err}\n') from None
+
+
+def metadata_updates(req: Request, prefixes: tuple[str, ...], timestamp: Timestamp
+                     ) -> dict[str, tuple[str, str]]:
+    """Headers of ``req`` to store as metadata (empty value = remove)."""
+    return {key.title(): (value, timestamp.internal) for key, value in req.headers.items()
+            if key.lower().startswith(prefixes)}
+
+
+def metadata_headers(broker: DatabaseBroker, info: dict[str, Any]) -> dict[str, str]:
+    """Stored metadata as response headers (removed keys left out)."""
+    return {key: value for key, (value, _) in broker.metadata(info).items() if value}
+
+
+def listing_params(req: Request, max_limit: int) -> ListingParams:
+    """Parse limit, marker, end_marker, prefix, delimiter and reverse.
+
+    :raises ConstraintError: 412 for a limit over ``max_limit``, 400 for bad values
+    """
+    try:
+        query = {k: req.GET.get(k, '') for k in ('limit', 'marker', 'end_marker', 'prefix',
+                                                  'delimiter', 'reverse', 'format')}
+    except UnicodeDecodeError:
+        raise ConstraintError('invalid UTF-8 in query string') from None
+    limit = max_limit
+    if query['limit']:
+        if not query['limit'].isdigit():
+            raise ConstraintError(f'invalid limit {query["limit"]!r}')
+        limit = int(query['limit'])
+        if limit > max_limit:
+            raise ConstraintError(f'maximum limit is {max_limit}', status=412)
+    if len(query['delimiter']) > 1 or any('\x00' in v for v in query.values()):
+        raise ConstraintError('bad delimiter or NUL in query')
+    return ListingParams(limit=limit, marker=query['marker'], end_marker=query['end_marker'],
+                         prefix=query['prefix'], delimiter=query['delimiter'],
+                         reverse=query['reverse'].lower() in ('true', '1', 'yes', 'on'))
+
+
+def listing_format(req: Request) -> str:
+    """json, xml or plain: from ``?format=`` or else the Accept header."""
+    fmt = str(req.GET.get('format', '')).lower()
+    if fmt in ('json', 'xml', 'plain'):
+        return fmt
+    if fmt:
+        raise ConstraintError(f'unknown format {fmt!r}')
+    best = req.accept.best_match(['text/plain', 'application/json', 'application/xml', 'text/xml'])
+    formats = {'application/json': 'json', 'application/xml': 'xml', 'text/xml': 'xml'}
+    return formats.get(str(best or ''), 'plain')
+
+
+def listing_response(req: Request, entries: list[dict[str, Any]], kind: str, name: str,
+                     headers: dict[str, str]) -> Response:
+    """200 with the listing; 204 for an empty plain listing, as Swift."""
+    fmt = listing_format(req)
+    if not entries and fmt == 'plain':
+        return Response(status=204, headers=headers)
+    body, content_type = format_listing(entries, fmt, kind, name)
+    resp = Response(body=body, headers=headers)
+    resp.content_type = content_type.split(';')[0]
+    resp.charset = 'utf-8'
+    if req.method == 'HEAD':
+        resp.body = b''
+    return resp
+
+
+def replicate(broker: DatabaseBroker, req: Request) -> Response:
+    """REPLICATE with a JSON body ``{"op": ...}``:
+
+    * ``sync``: this replica's id, max row, timestamps, metadata, and its
+      sync point for ``remote_id``;
+    * ``get_items``: rows after ``since`` (at most ``limit``);
+    * ``merge_items``: merge ``items`` from ``source_id``, newest winning;
+    * ``merge_metadata``: merge ``metadata``.
+    """
+    try:
+        body = json.loads(req.body or b'{}')
+        op = body['op']
+    except (ValueError, KeyError, TypeError):
+        raise exc.HTTPBadRequest(body='REPLICATE needs a JSON body with an "op"\n') from None
+    if op == 'sync':
+        info = broker.get_info()
+        info['sync_point'] = broker.get_sync(str(body.get('remote_id', '')))
+        return Response(json_body=info)
+    if op == 'get_items':
+        items = broker.get_items_since(int(body.get('since', -1)), min(int(body.get('limit', MAX_ITEMS)),
+                                                                         MAX_ITEMS))
+        return Response(json_body=items)
+    if op == 'merge_items':
+        broker.merge_items(list(body.get('items', [])), str(body.get('source_id') or '') or None)
+        return Response(status=202)
+    if op == 'merge_metadata':
+        broker.update_metadata({k: (v[0], v[1]) for k, v in body.get('metadata', {}).items()})
+        return Response(status=202)
+    raise exc.HTTPBadRequest(body=f'unknown REPLICATE op {op!r}\n')

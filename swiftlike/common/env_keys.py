@@ -1,0 +1,8 @@
+"""Every WSGI environ key shared between middlewares, declared once."""
+
+from typing import Final
+
+TXN_ID: Final = 'swiftlike.trans_id'              # str: the request's transaction id, set by catch_errors
+LOGGER: Final = 'swiftlike.logger'                # LoggerAdapter carrying txn_id and client_ip
+AUTHORIZE: Final = 'swiftlike.authorize'          # callable(req) -> Response | None, set by auth middleware
+SOURCE: Final = 'swiftlike.source'                # str: which middleware made a subrequest

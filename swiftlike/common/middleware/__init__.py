@@ -1,0 +1,1 @@
+"""WSGI filters, one module each, on the shared Middleware base."""

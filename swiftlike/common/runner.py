@@ -1,0 +1,148 @@
+"""Serving a paste.deploy WSGI app with eventlet: the only place that
+monkey-patches. One listening socket, N forked worker processes (respawned
+if they die), SIGHUP for a graceful reload (new workers, old ones finish
+their requests), SIGTERM for a clean stop."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from swiftlike.common.config import section_conf
+
+logger = logging.getLogger(__name__)
+#: Seconds a worker may take to finish its requests after SIGHUP/SIGTERM.
+GRACE = 30.0
+
+
+class _Stop(Exception):
+    """Raised in a worker's main green thread to stop accepting."""
+
+
+def setup_logging(level: str, name: str) -> None:
+    """Log to stderr, one line per record, with the transaction id when known."""
+
+    class _TxnFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.txn_id = getattr(record, 'txn_id', '-')
+            return True
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_TxnFilter())
+    handler.setFormatter(logging.Formatter(
+        f'%(asctime)s {name}[%(process)d] %(levelname)s %(message)s (txn: %(txn_id)s)'))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def _load(conf_path: Path) -> Any:
+    from paste.deploy import loadapp
+    return loadapp(f'config:{conf_path}')
+
+
+def _serve(sock: Any, conf_path: Path, max_clients: int) -> None:
+    """A worker: load the app, serve until told to stop, finish in-flight requests."""
+    import eventlet
+    import eventlet.wsgi
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Stop()
+
+    signal.signal(signal.SIGHUP, stop)
+    signal.signal(signal.SIGTERM, stop)
+    app = _load(conf_path)
+    pool = eventlet.GreenPool(max_clients)
+    try:
+        eventlet.wsgi.server(sock, app, custom_pool=pool, log_output=False, keepalive=True,
+                             minimum_chunk_size=65536)
+    except (_Stop, KeyboardInterrupt):
+        pass
+    with eventlet.Timeout(GRACE, False):
+        pool.waitall()
+
+
+class _Arbiter:
+    """Keeps ``workers`` children serving ``sock``."""
+
+    def __init__(self, sock: Any, conf_path: Path, workers: int, max_clients: int) -> None:
+        self.sock = sock
+        self.conf_path = conf_path
+        self.workers = workers
+        self.max_clients = max_clients
+        self.children: set[int] = set()
+        self.stopping = False
+        self.reload = False
+
+    def spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _serve(self.sock, self.conf_path, self.max_clients)
+            finally:
+                os._exit(0)
+        self.children.add(pid)
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, lambda *a: setattr(self, 'stopping', True))
+        signal.signal(signal.SIGINT, lambda *a: setattr(self, 'stopping', True))
+        signal.signal(signal.SIGHUP, lambda *a: setattr(self, 'reload', True))
+        while not self.stopping:
+            if self.reload:
+                self.reload = False
+                old, self.children = self.children, set()
+                for pid in old:
+                    os.kill(pid, signal.SIGHUP)     # they finish their requests and exit
+            while len(self.children) < self.workers and not self.stopping:
+                self.spawn()
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                pid = 0
+            self.children.discard(pid)
+            if not pid:
+                time.sleep(0.2)
+        for pid in self.children:
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + GRACE + 1
+        while self.children and time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, 0)
+                self.children.discard(pid)
+            except ChildProcessError:
+                break
+        return 0
+
+
+def run_wsgi(name: str, argv: list[str] | None = None) -> int:
+    """``swiftlike-<name> CONF``: serve the ``[pipeline:main]`` of CONF."""
+    parser = argparse.ArgumentParser(prog=f'swiftlike-{name}')
+    parser.add_argument('conf', type=Path, help='paste.deploy ini file')
+    args = parser.parse_args(argv)
+    conf_path = args.conf.resolve()
+    try:
+        conf = section_conf(conf_path, 'DEFAULT')
+        ip, port = conf.get('bind_ip', '0.0.0.0'), int(conf.get('bind_port', '8080'))
+        workers, max_clients = int(conf.get('workers', '1')), int(conf.get('max_clients', '1024'))
+        setup_logging(conf.get('log_level', 'INFO'), name)
+        _load(conf_path)                         # fail fast, before forking, on a bad config
+    except Exception as err:   # any config error ends the command with a message
+        print(f'swiftlike-{name}: {conf_path}: {err}', file=sys.stderr)
+        return 2
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        import eventlet
+    eventlet.monkey_patch()
+    sock = eventlet.listen((ip, port), backlog=4096)
+    logger.info('%s listening on %s:%s with %d workers', name, ip, port, workers)
+    if workers == 0:
+        _serve(sock, conf_path, max_clients)
+        return 0
+    return _Arbiter(sock, conf_path, workers, max_clients).run()

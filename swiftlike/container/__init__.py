@@ -1,0 +1,1 @@
+"""The container server and its SQLite broker."""

@@ -1,0 +1,93 @@
+"""The container database: one row per object name (the newest version,
+deleted or not), with object count and bytes kept by triggers."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from swiftlike.common.db import DatabaseBroker
+from swiftlike.common.listing import ListingParams, list_rows
+from swiftlike.common.timestamp import Timestamp
+
+SCHEMA = '''
+CREATE TABLE object (
+    ROWID INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL, created_at TEXT NOT NULL, size INTEGER NOT NULL,
+    content_type TEXT NOT NULL, etag TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX ix_object_name ON object (name);
+CREATE TABLE container_stat (
+    account TEXT, container TEXT, created_at TEXT, put_timestamp TEXT,
+    delete_timestamp TEXT, status_changed_at TEXT, object_count INTEGER DEFAULT 0,
+    bytes_used INTEGER DEFAULT 0, id TEXT, metadata TEXT DEFAULT '{}',
+    reported_put_timestamp TEXT DEFAULT '0', reported_delete_timestamp TEXT DEFAULT '0',
+    reported_object_count INTEGER DEFAULT 0, reported_bytes_used INTEGER DEFAULT 0);
+CREATE TRIGGER object_insert AFTER INSERT ON object BEGIN
+    UPDATE container_stat SET object_count = object_count + (1 - new.deleted),
+        bytes_used = bytes_used + CASE WHEN new.deleted THEN 0 ELSE new.size END;
+END;
+CREATE TRIGGER object_delete AFTER DELETE ON object BEGIN
+    UPDATE container_stat SET object_count = object_count - (1 - old.deleted),
+        bytes_used = bytes_used - CASE WHEN old.deleted THEN 0 ELSE old.size END;
+END;
+'''
+
+LISTING_COLUMNS = ('name', 'created_at', 'size', 'content_type', 'etag')
+
+
+class ContainerBroker(DatabaseBroker):
+    """A container's SQLite database."""
+
+    db_type = 'container'
+    stat_table = 'container_stat'
+    item_table = 'object'
+    schema = SCHEMA
+    item_fields = ('name', 'created_at', 'size', 'content_type', 'etag', 'deleted')
+
+    def put_object(self, name: str, timestamp: Timestamp, size: int, content_type: str,
+                   etag: str, *, deleted: bool = False) -> bool:
+        """Record a version of an object; False if a newer one is recorded."""
+        item = {'name': name, 'created_at': timestamp.internal, 'size': size,
+                'content_type': content_type, 'etag': etag, 'deleted': int(deleted)}
+        with self.connect() as conn, conn:
+            conn.execute('BEGIN IMMEDIATE')
+            return self._merge_item(conn, item)
+
+    def _merge_item(self, conn: sqlite3.Connection, item: Mapping[str, Any]) -> bool:
+        row = conn.execute('SELECT created_at FROM object WHERE name = ?', (item['name'],)).fetchone()
+        if row is not None:
+            if Timestamp(row[0]) >= Timestamp(item['created_at']):
+                return False
+            conn.execute('DELETE FROM object WHERE name = ?', (item['name'],))
+        conn.execute('INSERT INTO object (name, created_at, size, content_type, etag, deleted) '
+                     'VALUES (?, ?, ?, ?, ?, ?)',
+                     (item['name'], item['created_at'], int(item['size']), item['content_type'],
+                      item['etag'], int(item['deleted'])))
+        return True
+
+    def list_objects(self, params: ListingParams) -> list[dict[str, Any]]:
+        """Listing entries: name, hash, bytes, content_type, last_modified (or subdir)."""
+        with self.connect() as conn:
+            rows = list_rows(conn, 'object', LISTING_COLUMNS, params)
+        out = []
+        for row in rows:
+            if 'subdir' in row:
+                out.append(row)
+                continue
+            out.append({'name': row['name'], 'hash': row['etag'], 'bytes': row['size'],
+                        'content_type': row['content_type'],
+                        'last_modified': Timestamp(row['created_at']).isoformat})
+        return out
+
+    def mark_reported(self, info: Mapping[str, Any]) -> None:
+        """Record ``info``'s stats as acknowledged by the account."""
+        with self.connect() as conn, conn:
+            conn.execute('UPDATE container_stat SET reported_put_timestamp = ?, '
+                         'reported_delete_timestamp = ?, reported_object_count = ?, reported_bytes_used = ?',
+                         (info['put_timestamp'], info['delete_timestamp'], info['object_count'],
+                          info['bytes_used']))
+
+    def is_empty(self) -> bool:
+        """No live objects."""
+        return int(self.get_info()['object_count']) == 0

@@ -1,0 +1,183 @@
+"""The container server: container databases (PUT, DELETE, HEAD, GET
+listings, POST metadata), the object rows object servers send, and
+REPLICATE for the replicators."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+from webob import Request, Response, exc
+
+from swiftlike.common import constraints as cons
+from swiftlike.common import db_http
+from swiftlike.common.config import parse_conf
+from swiftlike.common.request import StoragePath
+from swiftlike.common.swift_conf import SwiftConf
+from swiftlike.common.timestamp import Timestamp
+from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
+from swiftlike.container import reporting
+from swiftlike.container.backend import ContainerBroker
+from swiftlike.container.conf import ContainerServerConf
+
+#: Container headers stored as metadata.
+META_PREFIXES: Final = ('x-container-meta-', 'x-container-sysmeta-', 'x-container-read',
+                        'x-container-write', 'x-versions-location', 'x-history-location',
+                        'x-container-sync-')
+
+
+class ContainerServer(BaseStorageServer):
+    """The container server WSGI app."""
+
+    server_type = 'container-server'
+
+    def __init__(self, conf: ContainerServerConf, *, swift_conf: SwiftConf,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.conf = conf
+        self.swift_conf = swift_conf
+        self.limits = swift_conf.constraints
+        self.clock = clock
+
+    def _path(self, req: Request) -> StoragePath:
+        path = StoragePath.parse(req.environ['PATH_INFO'], min_names=2, max_names=3)
+        cons.check_name(path.account, 'account', self.limits)
+        cons.check_name(path.container or '', 'container', self.limits)
+        if path.obj is not None:
+            cons.check_name(path.obj, 'object', self.limits)
+        return path
+
+    def _broker(self, path: StoragePath) -> ContainerBroker:
+        with db_http.db_errors(path.device):
+            db = db_http.db_path(self.conf.devices, path.device, path.partition, path.account,
+                                 path.container, prefix=self.swift_conf.hash_prefix,
+                                 suffix=self.swift_conf.hash_suffix, mount_check=self.conf.mount_check)
+        return ContainerBroker(db, account=path.account, container=path.container,
+                               timeout=self.conf.db_timeout)
+
+    def _live(self, path: StoragePath) -> tuple[ContainerBroker, dict[str, object]]:
+        broker = self._broker(path)
+        with db_http.db_errors(path.device):
+            info = broker.get_info()
+        if broker.is_deleted(info):
+            raise exc.HTTPNotFound(headers={'X-Backend-Delete-Timestamp': str(info['delete_timestamp'])})
+        return broker, info
+
+    def _report(self, req: Request, broker: ContainerBroker) -> None:
+        try:
+            targets = reporting.account_targets(req.headers)
+        except ValueError as err:
+            raise exc.HTTPBadRequest(body=f'{err}\n') from None
+        if targets:
+            reporting.report(broker, targets, trans_id=req.headers.get('X-Trans-Id', '-'),
+                             conn_timeout=self.conf.conn_timeout, node_timeout=self.conf.node_timeout)
+
+    @public
+    def PUT(self, req: Request) -> Response:
+        """Create or update a container (201/202), or record an object row (201)."""
+        path = self._path(req)
+        timestamp = request_timestamp(req)
+        if path.obj is not None:
+            return self._put_row(req, path, timestamp)
+        cons.check_metadata(req.headers, 'container', self.limits)
+        broker = self._broker(path)
+        with db_http.db_errors(path.device):
+            created = broker.initialize(timestamp, account=path.account, container=path.container)
+            if not created:
+                was_deleted = broker.is_deleted()
+                broker.update_put_timestamp(timestamp)
+                created = was_deleted and not broker.is_deleted()
+            broker.update_metadata(db_http.metadata_updates(req, META_PREFIXES, timestamp))
+        self._report(req, broker)
+        return exc.HTTPCreated() if created else exc.HTTPAccepted()
+
+    def _put_row(self, req: Request, path: StoragePath, timestamp: Timestamp) -> Response:
+        size = req.headers.get('X-Size', '')
+        if not size.isdigit() or 'X-Content-Type' not in req.headers or 'X-Etag' not in req.headers:
+            raise exc.HTTPBadRequest(body='an object row needs X-Size, X-Content-Type and X-Etag\n')
+        broker = self._broker(path)
+        with db_http.db_errors(path.device):
+            broker.put_object(path.obj or '', timestamp, int(size), req.headers['X-Content-Type'],
+                              req.headers['X-Etag'])
+        return exc.HTTPCreated()
+
+    @public
+    def DELETE(self, req: Request) -> Response:
+        """Delete a container (204; 409 if not empty) or mark an object row deleted."""
+        path = self._path(req)
+        timestamp = request_timestamp(req)
+        if path.obj is not None:
+            broker = self._broker(path)
+            with db_http.db_errors(path.device):
+                broker.put_object(path.obj, timestamp, 0, '', '', deleted=True)
+            return exc.HTTPNoContent()
+        broker, _ = self._live(path)
+        with db_http.db_errors(path.device):
+            if not broker.is_empty():
+                raise exc.HTTPConflict(body='container not empty\n')
+            broker.mark_deleted(timestamp)
+        self._report(req, broker)
+        return exc.HTTPNoContent()
+
+    def _stat_headers(self, broker: ContainerBroker, info: dict[str, object]) -> dict[str, str]:
+        headers = db_http.metadata_headers(broker, info)
+        headers.update({
+            'X-Container-Object-Count': str(info['object_count']),
+            'X-Container-Bytes-Used': str(info['bytes_used']),
+            'X-Timestamp': str(info['created_at']),
+            'X-Put-Timestamp': str(info['put_timestamp']),
+            'X-Backend-Put-Timestamp': str(info['put_timestamp']),
+            'X-Backend-Delete-Timestamp': str(info['delete_timestamp']),
+        })
+        return headers
+
+    @public
+    def HEAD(self, req: Request) -> Response:
+        """Container stats and metadata (204)."""
+        path = self._path(req)
+        broker, info = self._live(path)
+        return Response(status=204, headers=self._stat_headers(broker, info))
+
+    @public
+    def GET(self, req: Request) -> Response:
+        """The object listing."""
+        path = self._path(req)
+        params = db_http.listing_params(req, self.limits.container_listing_limit)
+        broker, info = self._live(path)
+        with db_http.db_errors(path.device):
+            entries = broker.list_objects(params)
+        return db_http.listing_response(req, entries, 'container', path.container or '',
+                                        self._stat_headers(broker, info))
+
+    @public
+    def POST(self, req: Request) -> Response:
+        """Update metadata (204)."""
+        path = self._path(req)
+        timestamp = request_timestamp(req)
+        cons.check_metadata(req.headers, 'container', self.limits)
+        broker, _ = self._live(path)
+        with db_http.db_errors(path.device):
+            broker.update_metadata(db_http.metadata_updates(req, META_PREFIXES, timestamp))
+        return exc.HTTPNoContent()
+
+    @public
+    def REPLICATE(self, req: Request) -> Response:
+        """Replication operations on the database (see db_http.replicate)."""
+        path = self._path(req)
+        broker = self._broker(path)
+        with db_http.db_errors(path.device):
+            return db_http.replicate(broker, req)
+
+
+def app_factory(global_conf: dict[str, str], **local_conf: str) -> ContainerServer:
+    """paste.deploy app_factory."""
+    conf = parse_conf(ContainerServerConf, {**global_conf, **local_conf}, section='app:container-server',
+                      local=local_conf)
+    return ContainerServer(conf, swift_conf=SwiftConf.load(conf.swift_dir))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``swiftlike-container-server CONF``."""
+    from swiftlike.common.runner import run_wsgi
+    return run_wsgi('container-server', argv)

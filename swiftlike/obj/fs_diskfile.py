@@ -1,0 +1,308 @@
+"""Objects in files: the body in ``<timestamp>.data``, metadata in an xattr
+(or a trailer; see swiftlike.obj.metadata). A write goes to the device's
+``tmp/``, is fsync'd, renamed into its hash directory, and the directory
+fsync'd: a crash leaves either the whole new file or nothing visible."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from swiftlike.common.exceptions import (
+    DeviceUnavailableError,
+    DiskFileDeletedError,
+    DiskFileExpiredError,
+    DiskFileNoSpaceError,
+    DiskFileNotExistError,
+)
+from swiftlike.common.timestamp import Timestamp
+from swiftlike.obj import hashes, layout, metadata
+from swiftlike.obj.diskfile import ObjectName
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _makedirs_durably(path: Path, stop: Path) -> None:
+    """mkdir -p, fsyncing the parent of every directory created (up to ``stop``)."""
+    missing = []
+    while not path.exists() and path != stop:
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            continue
+        _fsync_dir(directory.parent)
+
+
+def _device_error(err: OSError, what: str) -> DeviceUnavailableError:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFileNoSpaceError(f'{what}: {err}')
+    return DeviceUnavailableError(f'{what}: {err}')
+
+
+class FsReader:
+    """An open .data file."""
+
+    def __init__(self, fd: int, meta: dict[str, str], body_length: int) -> None:
+        self._fd = fd
+        self.metadata = meta
+        self.data_timestamp = Timestamp(meta['X-Timestamp'])
+        self.content_length = body_length
+
+    def iter_range(self, start: int, stop: int, chunk_size: int = 65536) -> Iterator[bytes]:
+        """Yield ``[start, stop)`` of the body."""
+        position = start
+        while position < stop:
+            chunk = os.pread(self._fd, min(chunk_size, stop - position), position)
+            if not chunk:
+                raise OSError(errno.EIO, 'object file shorter than its metadata says')
+            position += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class FsWriter:
+    """A temp file in the device's tmp dir, renamed into place by put()."""
+
+    def __init__(self, diskfile: FsDiskFile, fd: int, tmp_path: Path, ext: str) -> None:
+        self._df = diskfile
+        self._fd = fd
+        self._tmp = tmp_path
+        self._ext = ext
+        self.bytes_written = 0
+        self.done = False
+
+    def write(self, chunk: bytes) -> int:
+        """Append ``chunk`` to the body."""
+        try:
+            view = memoryview(chunk)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError as err:
+            raise _device_error(err, 'write failed') from err
+        self.bytes_written += len(chunk)
+        return self.bytes_written
+
+    def put(self, meta: Mapping[str, str]) -> None:
+        """Attach metadata, fsync, rename into the hash dir, fsync the dir."""
+        timestamp = Timestamp(meta['X-Timestamp'])
+        metadata.write(self._fd, dict(meta), self.bytes_written)
+        store = self._df.store
+        try:
+            if store.fsync:
+                os.fsync(self._fd)
+            _makedirs_durably(self._df.hash_dir, store.devices / self._df.name.device)
+            target = self._df.hash_dir / (timestamp.internal + self._ext)
+            os.rename(self._tmp, target)
+            if store.fsync:
+                _fsync_dir(self._df.hash_dir)
+        except OSError as err:
+            raise _device_error(err, 'commit failed') from err
+        self.done = True
+        self._df.cleanup()
+        hashes.invalidate(self._df.hash_dir.parent.parent, self._df.hash_dir.parent.name)
+
+    def close(self) -> None:
+        os.close(self._fd)
+        if not self.done:
+            self._tmp.unlink(missing_ok=True)
+
+
+class FsDiskFile:
+    """One object's hash directory on one device."""
+
+    def __init__(self, store: FsObjectStore, name: ObjectName, hash_dir: Path) -> None:
+        self.store = store
+        self.name = name
+        self.hash_dir = hash_dir
+
+    def _state(self) -> layout.HashDirState:
+        try:
+            return layout.read_state(os.listdir(self.hash_dir))
+        except FileNotFoundError:
+            return layout.HashDirState()
+        except OSError as err:
+            raise _device_error(err, 'cannot list object') from err
+
+    def newest_timestamp(self) -> Timestamp | None:
+        """Timestamp of the newest data or tombstone."""
+        return self._state().timestamp
+
+    def open(self, now: float) -> FsReader:
+        """Open the newest data, with any newer .meta applied (see DiskFile.open)."""
+        state = self._state()
+        if state.tombstone:
+            raise DiskFileDeletedError(state.timestamp)
+        if not state.data:
+            raise DiskFileNotExistError()
+        fd, meta, body_length = self._open_file(state.data)
+        if state.meta:
+            meta_fd, extra, _ = self._open_file(state.meta)
+            os.close(meta_fd)
+            meta = merge_post(meta, extra)
+        if str(body_length) != meta.get('Content-Length', str(body_length)):
+            os.close(fd)
+            self.quarantine()
+            raise DiskFileNotExistError()
+        delete_at = meta.get('X-Delete-At')
+        if delete_at and delete_at.isdigit() and int(delete_at) <= now:
+            os.close(fd)
+            raise DiskFileExpiredError(Timestamp(meta['X-Timestamp']), meta)
+        return FsReader(fd, meta, body_length)
+
+    def _open_file(self, file_name: str) -> tuple[int, dict[str, str], int]:
+        try:
+            fd = os.open(self.hash_dir / file_name, os.O_RDONLY)
+        except FileNotFoundError:
+            raise DiskFileNotExistError() from None      # replaced under us; the newer wins
+        except OSError as err:
+            raise _device_error(err, 'cannot open object') from err
+        try:
+            meta, body_length = metadata.read(fd)
+        except metadata.MetadataError:
+            os.close(fd)
+            self.quarantine()
+            raise DiskFileNotExistError() from None
+        except OSError as err:
+            os.close(fd)
+            raise _device_error(err, 'cannot read metadata') from err
+        return fd, meta, body_length
+
+    @contextmanager
+    def writer(self, size: int | None = None, ext: str = layout.DATA) -> Iterator[FsWriter]:
+        """A writer for a new .data (or .ts / .meta) file."""
+        tmp_dir = self.store.devices / self.name.device / 'tmp'
+        try:
+            tmp_dir.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix='.tmp-')
+            if size:
+                os.posix_fallocate(fd, 0, size)
+        except OSError as err:
+            raise _device_error(err, 'cannot create object') from err
+        writer = FsWriter(self, fd, Path(tmp), ext)
+        try:
+            yield writer
+        finally:
+            writer.close()
+
+    def write_metadata(self, meta: Mapping[str, str]) -> None:
+        """Write a .meta (POST)."""
+        state = self._state()
+        if not state.data:
+            raise DiskFileDeletedError(state.timestamp) if state.tombstone else DiskFileNotExistError()
+        with self.writer(ext=layout.META) as writer:
+            writer.put(meta)
+
+    def delete(self, timestamp: Timestamp) -> None:
+        """Write a tombstone."""
+        with self.writer(ext=layout.TOMBSTONE) as writer:
+            writer.put({'X-Timestamp': timestamp.internal, 'name': self.name.path})
+
+    def cleanup(self) -> list[str]:
+        """Remove obsolete files (and a tombstone past reclaim_age); return what is kept."""
+        return clean_hash_dir(self.hash_dir, self.store.reclaim_age, self.store.clock())
+
+    def quarantine(self) -> None:
+        """Move the hash directory aside so replication restores a good copy."""
+        target = self.store.devices / self.name.device / 'quarantined' / 'objects'
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(self.hash_dir, target / f'{self.hash_dir.name}-{time.time():.5f}')
+        except OSError:
+            shutil.rmtree(self.hash_dir, ignore_errors=True)
+        hashes.invalidate(self.hash_dir.parent.parent, self.hash_dir.parent.name)
+
+
+def merge_post(data_meta: dict[str, str], post_meta: dict[str, str]) -> dict[str, str]:
+    """A .meta replaces the user metadata, X-Delete-At and X-Timestamp of
+    the data's metadata; the data's own description (name, size, etag,
+    content-type, sysmeta) stays."""
+    keep = {k: v for k, v in data_meta.items()
+            if not k.lower().startswith('x-object-meta-') and k != 'X-Delete-At'}
+    keep.update(post_meta)
+    keep['X-Data-Timestamp'] = data_meta['X-Timestamp']
+    return keep
+
+
+def clean_hash_dir(hash_dir: Path, reclaim_age: float, now: float) -> list[str]:
+    """Remove a hash dir's obsolete files; drop it if only an old tombstone remains."""
+    try:
+        names = os.listdir(hash_dir)
+    except FileNotFoundError:
+        return []
+    state = layout.read_state(names)
+    for name in state.obsolete:
+        (hash_dir / name).unlink(missing_ok=True)
+    kept = [n for n in (state.data, state.tombstone, state.meta) if n]
+    if state.tombstone and state.timestamp and now - state.timestamp.seconds > reclaim_age:
+        (hash_dir / state.tombstone).unlink(missing_ok=True)
+        kept = []
+    if not kept:
+        try:
+            hash_dir.rmdir()
+        except OSError:
+            pass
+    return kept
+
+
+class FsObjectStore:
+    """The objects under ``devices``: one directory per device."""
+
+    def __init__(self, devices: Path, *, mount_check: bool, hash_prefix: bytes, hash_suffix: bytes,
+                 reclaim_age: float = 7 * 86400, fsync: bool = True,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.devices = devices
+        self.mount_check = mount_check
+        self.hash_prefix = hash_prefix
+        self.hash_suffix = hash_suffix
+        self.reclaim_age = reclaim_age
+        self.fsync = fsync
+        self.clock = clock
+
+    def check_device(self, device: str) -> Path:
+        """The device's directory.
+
+        :raises DeviceUnavailableError: if it is missing, or not a mount point with mount_check
+        """
+        path = self.devices / device
+        if '/' in device or device in ('', '.', '..') or not path.is_dir():
+            raise DeviceUnavailableError(f'no device {device!r}')
+        if self.mount_check and not os.path.ismount(path):
+            raise DeviceUnavailableError(f'device {device!r} is not mounted')
+        return path
+
+    def diskfile(self, name: ObjectName) -> FsDiskFile:
+        """The object at ``name`` (see ObjectStore.diskfile)."""
+        device_dir = self.check_device(name.device)
+        name_hash = layout.object_hash(name.account, name.container, name.obj,
+                                       prefix=self.hash_prefix, suffix=self.hash_suffix)
+        hash_dir = (device_dir / 'objects' / str(name.partition) / layout.suffix_of(name_hash)
+                    / name_hash)
+        return FsDiskFile(self, name, hash_dir)
+
+    def suffix_hashes(self, device: str, partition: int, recalculate: list[str]) -> dict[str, str]:
+        """See ObjectStore.suffix_hashes."""
+        part_dir = self.check_device(device) / 'objects' / str(partition)
+        now = self.clock()
+        return hashes.get_hashes(part_dir, recalculate,
+                                 lambda d: clean_hash_dir(d, self.reclaim_age, now))

@@ -1,0 +1,81 @@
+"""Building object GET/HEAD responses: headers from metadata, conditional
+requests, single and multiple byte ranges."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from email.utils import formatdate
+
+from webob import Request, Response, exc
+
+from swiftlike.common import conditional, ranges
+from swiftlike.obj.diskfile import ObjectReader
+
+#: Metadata keys sent back as response headers, besides X-Object-Meta-*.
+_PASSED = ('Content-Type', 'Content-Encoding', 'Content-Disposition', 'X-Delete-At',
+           'X-Object-Manifest', 'X-Static-Large-Object')
+
+
+def object_headers(reader: ObjectReader) -> dict[str, str]:
+    """Response headers describing an object."""
+    meta = reader.metadata
+    headers = {k: v for k, v in meta.items()
+               if k in _PASSED or k.lower().startswith(('x-object-meta-', 'x-object-sysmeta-'))}
+    timestamp = meta['X-Timestamp']
+    headers.update({
+        'ETag': f'"{meta["ETag"]}"',
+        'X-Timestamp': timestamp,
+        'X-Backend-Timestamp': timestamp,
+        'X-Backend-Data-Timestamp': meta.get('X-Data-Timestamp', timestamp),
+        'Last-Modified': formatdate(math.ceil(float(timestamp.split('_')[0])), usegmt=True),
+        'Accept-Ranges': 'bytes',
+    })
+    headers.setdefault('Content-Type', 'application/octet-stream')
+    return headers
+
+
+def _closing(reader: ObjectReader, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        reader.close()
+
+
+def object_response(req: Request, reader: ObjectReader) -> Response:
+    """The response to GET or HEAD of an open object (closes ``reader``)."""
+    headers = object_headers(reader)
+    meta = reader.metadata
+    status = conditional.evaluate(req.headers, meta['ETag'],
+                                  float(meta['X-Timestamp'].split('_')[0]), req.method)
+    length = reader.content_length
+    if status is not None or req.method == 'HEAD':
+        reader.close()
+        resp = Response(status=status or 200, headers=headers)
+        if status is None:
+            resp.content_length = length
+        return resp
+    try:
+        wanted = ranges.parse_range(req.headers.get('Range'), length)
+    except ranges.RangeNotSatisfiable:
+        reader.close()
+        raise exc.HTTPRequestRangeNotSatisfiable(
+            headers={'Content-Range': f'bytes */{length}', **headers}) from None
+    resp = Response(headers=headers)
+    if wanted is None:
+        resp.app_iter = _closing(reader, reader.iter_range(0, length))
+        resp.content_length = length
+    elif len(wanted) == 1:
+        start, stop = wanted[0]
+        resp.status = 206
+        resp.headers['Content-Range'] = f'bytes {start}-{stop - 1}/{length}'
+        resp.app_iter = _closing(reader, reader.iter_range(start, stop))
+        resp.content_length = stop - start
+    else:
+        content_type = headers['Content-Type']
+        boundary, body = ranges.multipart_body(wanted, length, content_type, reader.iter_range)
+        resp.status = 206
+        resp.app_iter = _closing(reader, body)
+        resp.headers['Content-Type'] = f'multipart/byteranges;boundary={boundary}'
+        resp.content_length = ranges.multipart_length(wanted, length, content_type, boundary)
+    return resp

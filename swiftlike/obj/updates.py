@@ -1,0 +1,80 @@
+"""After an object PUT or DELETE, tell the container servers named in the
+request's X-Container-* headers; keep an async pending for any that fails."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from swiftlike.common.concurrency import run_all
+from swiftlike.common.direct_client import BackendResponse, direct_request
+from swiftlike.common.http import is_success
+from swiftlike.obj import async_pending
+from swiftlike.obj.async_pending import PendingUpdate, Target
+
+logger = logging.getLogger(__name__)
+
+Sender = Callable[..., BackendResponse]
+
+
+def parse_targets(headers: Mapping[str, str]) -> list[Target]:
+    """Targets from X-Container-Host / -Device / -Partition (hosts and devices
+    comma-separated, in pairs).
+
+    :raises ValueError: if they are malformed
+    """
+    hosts = [h.strip() for h in headers.get('X-Container-Host', '').split(',') if h.strip()]
+    devices = [d.strip() for d in headers.get('X-Container-Device', '').split(',') if d.strip()]
+    if not hosts:
+        return []
+    partition = headers.get('X-Container-Partition', '')
+    if len(hosts) != len(devices) or not partition.isdigit():
+        raise ValueError('X-Container-Host, -Device and -Partition do not match')
+    targets = []
+    for host, device in zip(hosts, devices, strict=True):
+        address, _, port = host.rpartition(':')
+        if not port.isdigit() or not address:
+            raise ValueError(f'bad X-Container-Host {host!r}')
+        targets.append(Target(address.strip('[]'), int(port), device, int(partition)))
+    return targets
+
+
+class ContainerUpdater:
+    """Sends listing updates, falling back to async pendings.
+
+    :param send: the HTTP sender (direct_request; a fake in unit tests)
+    """
+
+    def __init__(self, *, conn_timeout: float, node_timeout: float, update_timeout: float,
+                 send: Sender = direct_request) -> None:
+        self.conn_timeout = conn_timeout
+        self.node_timeout = node_timeout
+        self.update_timeout = update_timeout
+        self.send = send
+
+    def _send_one(self, update: PendingUpdate, target: Target) -> bool:
+        path = f'/{target.device}/{target.partition}/{update.account}/{update.container}/{update.obj}'
+        resp = self.send(target.host, target.port, update.op, path, headers=update.headers,
+                         conn_timeout=self.conn_timeout, node_timeout=self.node_timeout)
+        return is_success(resp.status)
+
+    def update(self, update: PendingUpdate, *, device_dir: Path, name_hash: str, timestamp: str) -> int:
+        """Send ``update`` to its targets; save one async pending for those that failed.
+
+        :returns: how many targets failed
+        """
+        calls = [functools.partial(self._send_one, update, t) for t in update.targets]
+        results = run_all(calls, limit=self.update_timeout)
+        failed = [t for t, ok in zip(update.targets, results, strict=True) if ok is not True]
+        for target, result in zip(update.targets, results, strict=True):
+            if result is not True:
+                logger.warning('container update %s %s/%s/%s to %s:%s failed: %r', update.op,
+                               update.account, update.container, update.obj, target.host,
+                               target.port, result)
+        if failed:
+            pending = PendingUpdate(update.op, update.account, update.container, update.obj,
+                                    update.headers, failed)
+            async_pending.save(device_dir, name_hash, timestamp, pending)
+        return len(failed)
