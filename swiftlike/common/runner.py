@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from swiftlike.common.config import section_conf
+from swiftlike.common.exceptions import ConfigError
 
 logger = logging.getLogger(__name__)
 #: Seconds a worker may take to finish its requests after SIGHUP/SIGTERM.
 GRACE = 30.0
+#: Seconds an idle keep-alive connection is kept open.
+KEEPALIVE = 60.0
 
 
 class _Stop(Exception):
@@ -48,6 +51,33 @@ def _load(conf_path: Path) -> Any:
     return loadapp(f'config:{conf_path}')
 
 
+class _InFlight:
+    """Counts requests being answered (until their body is closed), so a
+    stopping worker waits for those, not for idle keep-alive connections."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.count = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.count += 1
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self.count -= 1
+            raise
+        return self._tracked(body)
+
+    def _tracked(self, body: Any) -> Any:
+        try:
+            yield from body
+        finally:
+            close = getattr(body, 'close', None)
+            if close:
+                close()
+            self.count -= 1
+
+
 def _serve(sock: Any, conf_path: Path, max_clients: int) -> None:
     """A worker: load the app, serve until told to stop, finish in-flight requests."""
     import eventlet
@@ -58,15 +88,16 @@ def _serve(sock: Any, conf_path: Path, max_clients: int) -> None:
 
     signal.signal(signal.SIGHUP, stop)
     signal.signal(signal.SIGTERM, stop)
-    app = _load(conf_path)
+    app = _InFlight(_load(conf_path))
     pool = eventlet.GreenPool(max_clients)
     try:
-        eventlet.wsgi.server(sock, app, custom_pool=pool, log_output=False, keepalive=True,
+        eventlet.wsgi.server(sock, app, custom_pool=pool, log_output=False, keepalive=KEEPALIVE,
                              minimum_chunk_size=65536)
     except (_Stop, KeyboardInterrupt):
         pass
-    with eventlet.Timeout(GRACE, False):
-        pool.waitall()
+    deadline = time.monotonic() + GRACE
+    while app.count and time.monotonic() < deadline:
+        eventlet.sleep(0.05)
 
 
 class _Arbiter:
@@ -121,7 +152,24 @@ class _Arbiter:
         return 0
 
 
-def run_wsgi(name: str, argv: list[str] | None = None) -> int:
+def check_pipeline(app: Any, required: tuple[type, ...]) -> None:
+    """Fail fast unless the first filter is ``required[0]`` and every other
+    required filter is somewhere in the pipeline.
+
+    :raises ConfigError: naming what is missing
+    """
+    chain = []
+    while app is not None:
+        chain.append(type(app))
+        app = getattr(app, 'app', None)
+    if required and chain[0] is not required[0]:
+        raise ConfigError(f'the pipeline must start with {required[0].__name__}')
+    missing = [r.__name__ for r in required if r not in chain]
+    if missing:
+        raise ConfigError(f'the pipeline lacks required filters: {", ".join(missing)}')
+
+
+def run_wsgi(name: str, argv: list[str] | None = None, required: tuple[type, ...] = ()) -> int:
     """``swiftlike-<name> CONF``: serve the ``[pipeline:main]`` of CONF."""
     parser = argparse.ArgumentParser(prog=f'swiftlike-{name}')
     parser.add_argument('conf', type=Path, help='paste.deploy ini file')
@@ -132,7 +180,7 @@ def run_wsgi(name: str, argv: list[str] | None = None) -> int:
         ip, port = conf.get('bind_ip', '0.0.0.0'), int(conf.get('bind_port', '8080'))
         workers, max_clients = int(conf.get('workers', '1')), int(conf.get('max_clients', '1024'))
         setup_logging(conf.get('log_level', 'INFO'), name)
-        _load(conf_path)                         # fail fast, before forking, on a bad config
+        check_pipeline(_load(conf_path), required)   # fail fast, before forking, on a bad config
     except Exception as err:   # any config error ends the command with a message
         print(f'swiftlike-{name}: {conf_path}: {err}', file=sys.stderr)
         return 2

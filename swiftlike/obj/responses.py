@@ -24,7 +24,7 @@ def object_headers(reader: ObjectReader) -> dict[str, str]:
                if k in _PASSED or k.lower().startswith(('x-object-meta-', 'x-object-sysmeta-'))}
     timestamp = meta['X-Timestamp']
     headers.update({
-        'ETag': f'"{meta["ETag"]}"',
+        'ETag': meta['ETag'],             # unquoted, as Swift (its clients compare it raw)
         'X-Timestamp': timestamp,
         'X-Backend-Timestamp': timestamp,
         'X-Backend-Data-Timestamp': meta.get('X-Data-Timestamp', timestamp),

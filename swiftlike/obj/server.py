@@ -157,7 +157,7 @@ class ObjectServer(BaseStorageServer):
         self._update_container(req, 'PUT', name, {
             'X-Timestamp': timestamp.internal, 'X-Size': str(size), 'X-Etag': etag,
             'X-Content-Type': req.headers['Content-Type']})
-        return exc.HTTPCreated(headers={'ETag': f'"{etag}"'})
+        return exc.HTTPCreated(headers={'ETag': etag})
 
     def _open(self, req: Request, name: ObjectName) -> Response:
         df = self._diskfile(name)

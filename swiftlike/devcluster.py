@@ -1,0 +1,229 @@
+"""The local development cluster behind ``bin/cluster``: rings for 4
+devices and 3 replicas, one object, container and account server per
+device (so one node can fail alone), and a proxy with tempauth, all on
+127.0.0.1 under one data directory.
+
+``start`` (in the background), ``run`` (in the foreground until Ctrl-C),
+``stop``, ``status``. A developer tool: it writes configs from etc/*-sample
+and starts processes; the servers themselves know nothing of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Final
+
+from rings import RingBuilder
+
+TOP: Final = Path(__file__).resolve().parents[1]
+DEVICES: Final = 4
+KINDS: Final = ('object', 'container', 'account')
+PORT_OFFSET: Final = {'object': 0, 'container': 1, 'account': 2}
+USERS: Final = (('test:tester', 'testing', '.admin'), ('test:tester2', 'testing2', '.admin'),
+                ('test2:tester2', 'testing2', '.admin'), ('test:tester3', 'testing3', ''),
+                ('admin:admin', 'admin', '.admin .reseller_admin'))
+
+
+def storage_port(kind: str, n: int, base: int = 6200) -> int:
+    """Ports <base> + 10n + 0|1|2: object, container, account server of device n
+    (6210, 6211, 6212 for device 1 by default)."""
+    return base + 10 * n + PORT_OFFSET[kind]
+
+
+class DevCluster:
+    """One cluster under ``data``."""
+
+    def __init__(self, data: Path, proxy_port: int, base_port: int = 6200) -> None:
+        self.data = data.resolve()
+        self.proxy_port = proxy_port
+        self.base_port = base_port
+        self.swift_dir = self.data / 'swift'
+        self.etc = self.data / 'etc'
+        self.logs = self.data / 'logs'
+        self.run_dir = self.data / 'run'
+
+    # -- setup -------------------------------------------------------------------
+
+    def build(self) -> None:
+        """Write swift.conf, rings and configs (once; later starts reuse them)."""
+        for directory in (self.swift_dir, self.etc, self.logs, self.run_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        conf = self.swift_dir / 'swift.conf'
+        if not conf.exists():
+            conf.write_text(f'[swift-hash]\nswift_hash_path_prefix =\n'
+                            f'swift_hash_path_suffix = {secrets.token_hex(16)}\n')
+        for n in range(1, DEVICES + 1):
+            (self.data / 'srv' / str(n) / f'd{n}').mkdir(parents=True, exist_ok=True)
+        for kind in KINDS:
+            if not (self.swift_dir / f'{kind}.ring.gz').exists():
+                self._ring(kind)
+            for n in range(1, DEVICES + 1):
+                self._storage_conf(kind, n)
+        self._proxy_conf()
+
+    def _ring(self, kind: str) -> None:
+        builder = RingBuilder(10, 3, 1)
+        for n in range(1, DEVICES + 1):
+            port = storage_port(kind, n, self.base_port)
+            builder.add_dev({'region': 1, 'zone': n, 'ip': '127.0.0.1', 'port': port, 'device': f'd{n}',
+                             'weight': 100})
+        builder.rebalance(seed=1)
+        builder.save(self.swift_dir / f'{kind}.builder')
+        builder.get_ring().save(self.swift_dir / f'{kind}.ring.gz')
+
+    def _storage_conf(self, kind: str, n: int) -> None:
+        text = (TOP / 'etc' / f'{kind}-server.conf-sample').read_text()
+        text = (text.replace('/srv/node', str(self.data / 'srv' / str(n)))
+                .replace('/etc/swift', str(self.swift_dir))
+                .replace('mount_check = true', 'mount_check = false')
+                .replace('bind_ip = 0.0.0.0', 'bind_ip = 127.0.0.1'))
+        port = storage_port(kind, n, self.base_port)
+        text = '\n'.join(f'bind_port = {port}' if line.startswith('bind_port') else line
+                         for line in text.splitlines())
+        (self.etc / f'{kind}-{n}.conf').write_text(text + '\n')
+
+    def _proxy_conf(self) -> None:
+        text = (TOP / 'etc' / 'proxy-server.conf-sample').read_text()
+        changes = (('/etc/swift', str(self.swift_dir)), ('bind_ip = 0.0.0.0', 'bind_ip = 127.0.0.1'),
+                   ('bind_port = 8080', f'bind_port = {self.proxy_port}'), ('workers = 1', 'workers = 2'))
+        for old, new in changes:
+            text = text.replace(old, new)
+        (self.etc / 'proxy.conf').write_text(text)
+
+    # -- processes -------------------------------------------------------------
+
+    def servers(self) -> list[tuple[str, Path, int]]:
+        """(name, config, port) of every server, storage first."""
+        out = [(f'{kind}-{n}', self.etc / f'{kind}-{n}.conf', storage_port(kind, n, self.base_port))
+               for kind in ('account', 'container', 'object') for n in range(1, DEVICES + 1)]
+        return [*out, ('proxy', self.etc / 'proxy.conf', self.proxy_port)]
+
+    def pid(self, name: str) -> int | None:
+        """The server's pid while it runs (a child of ours that exited is reaped)."""
+        try:
+            pid = int((self.run_dir / f'{name}.pid').read_text())
+        except (OSError, ValueError):
+            return None
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return None
+        except ChildProcessError:
+            pass
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return None
+        return pid
+
+    def start_server(self, name: str, conf: Path, port: int) -> None:
+        if self.pid(name):
+            return
+        kind = 'proxy' if name == 'proxy' else name.split('-')[0]
+        binary = Path(sys.executable).parent / f'swiftlike-{kind}-server'
+        with open(self.logs / f'{name}.log', 'ab') as log:
+            proc = subprocess.Popen([str(binary), str(conf)], stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        (self.run_dir / f'{name}.pid').write_text(str(proc.pid))
+
+    def healthy(self, port: int) -> bool:
+        try:
+            with urllib.request.urlopen(f'http://127.0.0.1:{port}/healthcheck', timeout=2) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def start(self) -> int:
+        self.build()
+        for name, conf, port in self.servers():
+            self.start_server(name, conf, port)
+        deadline = time.monotonic() + 60
+        pending = self.servers()
+        while pending and time.monotonic() < deadline:
+            pending = [s for s in pending if not self.healthy(s[2])]
+            dead = [s[0] for s in pending if not self.pid(s[0])]
+            if dead:
+                print(f'cluster: {", ".join(dead)} failed to start; see {self.logs}', file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        if pending:
+            print(f'cluster: {", ".join(s[0] for s in pending)} did not answer; see {self.logs}',
+                  file=sys.stderr)
+            return 1
+        self.print_usage()
+        return 0
+
+    def stop(self) -> int:
+        for name, _, _ in reversed(self.servers()):
+            pid = self.pid(name)
+            if pid:
+                os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(self.pid(s[0]) for s in self.servers()):
+            time.sleep(0.1)
+        for name, _, _ in self.servers():
+            pid = self.pid(name)
+            if pid:
+                os.killpg(pid, signal.SIGKILL)
+            (self.run_dir / f'{name}.pid').unlink(missing_ok=True)
+        print('cluster stopped')
+        return 0
+
+    def status(self) -> int:
+        up = 0
+        for name, _, port in self.servers():
+            pid = self.pid(name)
+            state = 'up' if pid and self.healthy(port) else ('starting' if pid else 'down')
+            up += state == 'up'
+            print(f'{name:<12} port {port:<6} {state}{f"  pid {pid}" if pid else ""}')
+        return 0 if up == len(self.servers()) else 1
+
+    def run(self) -> int:
+        code = self.start()
+        if code:
+            return code
+        print('Running in the foreground; Ctrl-C stops the cluster.')
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        return self.stop()
+
+    def print_usage(self) -> None:
+        auth = f'http://127.0.0.1:{self.proxy_port}/auth/v1.0'
+        users = '\n'.join(f'    {u:<14} key {k:<9} {g}' for u, k, g in USERS)
+        proxy = f'http://127.0.0.1:{self.proxy_port}'
+        print(f'''Cluster up: proxy {proxy}, 4 devices, 3 replicas (data in {self.data})
+Auth URL: {auth}
+Users (tempauth):
+{users}
+Try:
+    .venv/bin/swift -A {auth} -U test:tester -K testing stat
+    .venv/bin/swift -A {auth} -U test:tester -K testing upload photos README.md
+    curl -i -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' {auth}
+Stop with: bin/cluster stop{'' if self.data == (TOP / 'data').resolve() else f' --data {self.data}'}''')
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``bin/cluster {start,stop,status,run} [--data DIR] [--port 8080]``."""
+    parser = argparse.ArgumentParser(prog='bin/cluster', description=__doc__.splitlines()[0])
+    parser.add_argument('command', choices=('start', 'stop', 'status', 'run'))
+    parser.add_argument('--data', type=Path, default=TOP / 'data', help='data directory (default: ./data)')
+    parser.add_argument('--port', type=int, default=8080, help='proxy port (default 8080)')
+    parser.add_argument('--base-port', type=int, default=6200,
+                        help='storage servers listen on base + 10 x device + 0/1/2 (default 6200)')
+    args = parser.parse_args(argv)
+    cluster = DevCluster(args.data, args.port, args.base_port)
+    return int(getattr(cluster, args.command)())
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The proxy server: the cluster's front door."""

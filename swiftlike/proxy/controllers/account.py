@@ -1,0 +1,62 @@
+"""Account requests: stats and listings (GET/HEAD), metadata (POST), and
+creation/deletion (PUT/DELETE, for reseller admins)."""
+
+from __future__ import annotations
+
+from webob import Request, Response, exc
+
+from swiftlike.common import constraints as cons
+from swiftlike.common import env_keys
+from swiftlike.common.timestamp import Timestamp
+from swiftlike.proxy.controllers.base import (
+    ProxyState,
+    VPath,
+    authorize,
+    backend_headers,
+    first_good,
+    quorum_response,
+    to_response,
+)
+
+
+def create_account(state: ProxyState, req: Request, account: str) -> bool:
+    """PUT the account on its primaries (auto-create); True if a quorum took it."""
+    ring = state.account_ring
+    part = ring.ring.get_part(account)
+    nodes = ring.ring.get_part_nodes(part)
+    headers = backend_headers(req, Timestamp.now())
+    headers = {k: v for k, v in headers.items() if not k.lower().startswith('x-container-')}
+    results = state.backend.fan_out(nodes, 'PUT', f'/{part}/{account}', [headers] * len(nodes))
+    return sum(r.status // 100 == 2 for r in results) >= len(nodes) // 2 + 1
+
+
+def _owns(req: Request, account: str) -> bool:
+    return account in (req.environ.get(env_keys.REMOTE_GROUPS) or ())
+
+
+def handle(state: ProxyState, req: Request, path: VPath) -> Response:
+    """Answer an account request."""
+    cons.check_name(path.account, 'account', state.limits)
+    denied = authorize(req)
+    if denied is not None:
+        return denied
+    ring = state.account_ring
+    part = ring.ring.get_part(path.account)
+    backend_path = f'/{part}/{path.account}'
+    if req.method in ('GET', 'HEAD'):
+        result = first_good(state, ring, part, req.method, backend_path, backend_headers(req),
+                            query=req.query_string)
+        if result.status == 404 and state.conf.account_autocreate and _owns(req, path.account):
+            return Response(status=204, headers={'X-Account-Container-Count': '0',
+                                                 'X-Account-Object-Count': '0',
+                                                 'X-Account-Bytes-Used': '0'})
+        return to_response(result, body=req.method == 'GET')
+    if req.method not in ('POST', 'PUT', 'DELETE'):
+        return exc.HTTPMethodNotAllowed()
+    cons.check_metadata(req.headers, 'account', state.limits)
+    nodes = ring.ring.get_part_nodes(part)
+    if req.method == 'POST' and state.conf.account_autocreate and _owns(req, path.account):
+        create_account(state, req, path.account)
+    headers = backend_headers(req, Timestamp.now())
+    results = state.backend.fan_out(nodes, req.method, backend_path, [headers] * len(nodes))
+    return quorum_response(results, len(nodes))

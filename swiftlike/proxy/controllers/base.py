@@ -1,0 +1,185 @@
+"""What every controller uses: the proxy's state, account and container
+info (cached), authorization, and passing a backend answer on."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from webob import Request, Response, exc
+
+from rings import Device
+from swiftlike.common import env_keys
+from swiftlike.common.concurrency import Timeout, timeout
+from swiftlike.common.constraints import Constraints
+from swiftlike.common.ring_watcher import RingWatcher
+from swiftlike.common.timestamp import Timestamp
+from swiftlike.proxy.backend import Backend, BackendResult, best_response, iter_nodes
+from swiftlike.proxy.conf import ProxyServerConf
+
+#: Response headers never passed from a backend to the client.
+HOP_BY_HOP: Final = {'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date',
+                     'server', 'te', 'trailer', 'upgrade'}
+
+
+@dataclass
+class ProxyState:
+    """Everything a controller needs from the proxy."""
+
+    conf: ProxyServerConf
+    limits: Constraints
+    account_ring: RingWatcher
+    container_ring: RingWatcher
+    object_ring: RingWatcher
+    backend: Backend
+    clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True, slots=True)
+class VPath:
+    """``/v1/<account>[/<container>[/<object>]]``."""
+
+    account: str
+    container: str | None = None
+    obj: str | None = None
+
+    @property
+    def backend_path(self) -> str:
+        """The path after ``/<device>/<partition>`` on a storage node."""
+        return '/' + '/'.join(p for p in (self.account, self.container, self.obj) if p is not None)
+
+
+def backend_headers(req: Request, timestamp: Timestamp | None = None, **extra: str) -> dict[str, str]:
+    """Headers for backend requests: the client's end-to-end headers, the
+    transaction id, and an X-Timestamp for writes."""
+    skip = {'host', 'content-length', 'transfer-encoding', 'connection', 'x-auth-token',
+            'x-storage-token', 'expect'}
+    headers = {k: v for k, v in req.headers.items() if k.lower() not in skip}
+    headers['X-Trans-Id'] = req.environ.get(env_keys.TXN_ID, '-')
+    if timestamp is not None:
+        headers['X-Timestamp'] = timestamp.internal
+    headers.update(extra)
+    return headers
+
+
+def to_response(result: BackendResult, *, body: bool = True) -> Response:
+    """A client response from a backend result (for HEAD, its headers only)."""
+    if body:
+        headers = [(k, v) for k, v in result.headers.items() if k.lower() not in HOP_BY_HOP]
+        return Response(status=result.status, headerlist=headers, body=result.body)
+    headers = [(k, v) for k, v in result.headers.items() if k.lower() not in HOP_BY_HOP - {'content-length'}]
+    return Response(status=result.status, headerlist=headers, app_iter=iter(()))
+
+
+def quorum_response(results: list[BackendResult], replicas: int) -> Response:
+    """The quorum's answer, or 503."""
+    best = best_response(results, replicas)
+    if best is None:
+        return exc.HTTPServiceUnavailable(body='No quorum of storage nodes agreed\n')
+    return to_response(best)
+
+
+def authorize(req: Request, acl: str | None = None) -> Response | None:
+    """Ask the auth middleware (if any); ``acl`` is the container ACL that applies."""
+    check = req.environ.get(env_keys.AUTHORIZE)
+    if check is None:
+        return None
+    if acl is not None:
+        req.environ[env_keys.ACL] = acl
+    answer: Response | None = check(req)
+    return answer
+
+
+def first_good(state: ProxyState, ring: RingWatcher, part: int, method: str, path: str,
+               headers: Mapping[str, str], query: str = '') -> BackendResult:
+    """Ask nodes in turn until one answers 2xx; else the newest 404, else 503."""
+    not_found: list[BackendResult] = []
+    for node in iter_nodes(ring.ring, part, state.backend.limiter):
+        result = state.backend.request(node, method, path, headers, query=query)
+        if result.status // 100 == 2:
+            return result
+        if result.status == 404:
+            not_found.append(result)
+    if not_found:
+        return not_found[0]
+    return BackendResult(503, {}, b'')
+
+
+def _cached(req: Request, key: str, ttl: float, fetch: Callable[[], dict[str, Any] | None]
+            ) -> dict[str, Any] | None:
+    """``fetch()``, remembered in a cache every proxy process shares: a
+    per-process cache would keep ACLs another process just changed."""
+    cache = req.environ.get(env_keys.CACHE)
+    if cache is not None and not cache.shared:
+        cache = None
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return dict(hit)
+    info = fetch()
+    if info is not None and cache is not None:
+        cache.set(key, info, ttl)       # only what exists: other workers may create it any time
+    return info
+
+
+def account_info(state: ProxyState, req: Request, account: str) -> dict[str, Any] | None:
+    """The account's stats, or None if it does not exist."""
+    def fetch() -> dict[str, Any] | None:
+        ring = state.account_ring
+        part = ring.ring.get_part(account)
+        result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}', backend_headers(req))
+        return {'status': result.status} if result.status // 100 == 2 else None
+    return _cached(req, f'account/{account}', state.conf.recheck_account_existence, fetch)
+
+
+def container_info(state: ProxyState, req: Request, account: str, container: str) -> dict[str, Any] | None:
+    """The container's ACLs and stats, or None if it does not exist."""
+    def fetch() -> dict[str, Any] | None:
+        ring = state.container_ring
+        part = ring.ring.get_part(account, container)
+        result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}/{container}',
+                            backend_headers(req))
+        if result.status // 100 != 2:
+            return None
+        return {'read_acl': result.headers.get('X-Container-Read', ''),
+                'write_acl': result.headers.get('X-Container-Write', ''),
+                'object_count': result.headers.get('X-Container-Object-Count', '0')}
+    return _cached(req, f'container/{account}/{container}', state.conf.recheck_container_existence, fetch)
+
+
+def forget_container(req: Request, account: str, container: str) -> None:
+    cache = req.environ.get(env_keys.CACHE)
+    if cache is not None:
+        cache.delete(f'container/{account}/{container}')
+
+
+def update_targets(nodes: list[Device], count: int, prefix: str, part: int) -> list[dict[str, str]]:
+    """Headers telling each of ``count`` backends which listing servers to
+    update: the nodes are dealt round-robin so every listing replica is told."""
+    targets: list[dict[str, str]] = [{} for _ in range(count)]
+    for i, node in enumerate(nodes):
+        target = targets[i % count] if count else {}
+        host = f'[{node.ip}]:{node.port}' if ':' in node.ip else f'{node.ip}:{node.port}'
+        for key, value in ((f'X-{prefix}-Host', host), (f'X-{prefix}-Device', node.device)):
+            target[key] = f'{target[key]},{value}' if key in target else value
+        target[f'X-{prefix}-Partition'] = str(part)
+    return targets
+
+
+def stream_body(conn: http.client.HTTPConnection, resp: http.client.HTTPResponse,
+                node_timeout: float) -> Iterator[bytes]:
+    """A backend response body, chunk by chunk, closing the connection at the end."""
+    try:
+        while True:
+            with timeout(node_timeout):
+                chunk = resp.read(65536)
+            if not chunk:
+                return
+            yield chunk
+    except (OSError, Timeout, http.client.HTTPException):
+        return
+    finally:
+        conn.close()

@@ -1,0 +1,87 @@
+"""Container requests: listings (GET/HEAD, ACL-aware), create (PUT),
+metadata (POST), delete (DELETE)."""
+
+from __future__ import annotations
+
+from webob import Request, Response, exc
+
+from swiftlike.common import constraints as cons
+from swiftlike.common import env_keys
+from swiftlike.common.timestamp import Timestamp
+from swiftlike.proxy.controllers.account import create_account
+from swiftlike.proxy.controllers.base import (
+    ProxyState,
+    VPath,
+    account_info,
+    authorize,
+    backend_headers,
+    container_info,
+    first_good,
+    forget_container,
+    quorum_response,
+    to_response,
+    update_targets,
+)
+
+ACL_HEADERS = ('X-Container-Read', 'X-Container-Write')
+
+
+def _authorize(state: ProxyState, req: Request, path: VPath, *, write: bool) -> Response | None:
+    denied = authorize(req)
+    if denied is None or write:
+        return denied
+    info = container_info(state, req, path.account, path.container or '')
+    if info is None:
+        return denied
+    return authorize(req, info['read_acl'])
+
+
+def _clean_acls(req: Request) -> None:
+    clean = req.environ.get(env_keys.CLEAN_ACL)
+    for header in ACL_HEADERS:
+        if header in req.headers and clean is not None:
+            try:
+                req.headers[header] = clean(header, req.headers[header])
+            except ValueError as err:
+                raise exc.HTTPBadRequest(body=f'{header}: {err}\n') from None
+
+
+def _write(state: ProxyState, req: Request, path: VPath) -> Response:
+    container = path.container or ''
+    ring = state.container_ring
+    part = ring.ring.get_part(path.account, container)
+    nodes = ring.ring.get_part_nodes(part)
+    account_part = state.account_ring.ring.get_part(path.account)
+    targets = update_targets(state.account_ring.ring.get_part_nodes(account_part), len(nodes),
+                             'Account', account_part)
+    timestamp = Timestamp.now()
+    headers = [backend_headers(req, timestamp, **t) for t in targets]
+    results = state.backend.fan_out(nodes, req.method, f'/{part}/{path.account}/{container}', headers)
+    forget_container(req, path.account, container)
+    return quorum_response(results, len(nodes))
+
+
+def handle(state: ProxyState, req: Request, path: VPath) -> Response:
+    """Answer a container request."""
+    cons.check_name(path.account, 'account', state.limits)
+    cons.check_name(path.container or '', 'container', state.limits)
+    denied = _authorize(state, req, path, write=req.method not in ('GET', 'HEAD'))
+    if denied is not None:
+        return denied
+    if req.method in ('GET', 'HEAD'):
+        ring = state.container_ring
+        part = ring.ring.get_part(path.account, path.container or '')
+        result = first_good(state, ring, part, req.method, f'/{part}/{path.account}/{path.container}',
+                            backend_headers(req), query=req.query_string)
+        return to_response(result, body=req.method == 'GET')
+    if req.method not in ('PUT', 'POST', 'DELETE'):
+        return exc.HTTPMethodNotAllowed()
+    cons.check_metadata(req.headers, 'container', state.limits)
+    _clean_acls(req)
+    if req.method == 'PUT' and account_info(state, req, path.account) is None:
+        owner = path.account in (req.environ.get(env_keys.REMOTE_GROUPS) or ())
+        if not (state.conf.account_autocreate and owner and create_account(state, req, path.account)):
+            return exc.HTTPNotFound(body='account not found\n')
+    if req.method == 'POST' and container_info(state, req, path.account, path.container or '') is None:
+        return exc.HTTPNotFound()
+    return _write(state, req, path)

@@ -1,0 +1,172 @@
+"""Object requests: GET/HEAD streamed from the first good node, PUT (see
+obj_put), POST metadata, DELETE, and server-side COPY / X-Copy-From."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from typing import Final
+from urllib.parse import unquote
+
+from webob import Request, Response, exc
+
+from swiftlike.common import constraints as cons
+from swiftlike.common.concurrency import Timeout, timeout
+from swiftlike.common.timestamp import Timestamp
+from swiftlike.proxy.backend import iter_nodes
+from swiftlike.proxy.controllers.base import (
+    HOP_BY_HOP,
+    ProxyState,
+    VPath,
+    authorize,
+    backend_headers,
+    container_info,
+    quorum_response,
+    stream_body,
+    update_targets,
+)
+from swiftlike.proxy.controllers.obj_put import content_type_for, put_object, read_client_body
+
+#: Answers of a node that end the search for the object.
+FINAL: Final = {200, 206, 304, 412, 416}
+
+
+def open_object(state: ProxyState, req: Request, path: VPath, method: str) -> Response:
+    """GET or HEAD from the first node that has it (a newer tombstone seen
+    on an earlier node wins over an older copy)."""
+    ring = state.object_ring.ring
+    part = ring.get_part(path.account, path.container, path.obj)
+    headers = backend_headers(req)
+    tombstone = ''
+    for node in iter_nodes(ring, part, state.backend.limiter):
+        try:
+            conn = state.backend.connect(node, method, f'/{part}{path.backend_path}', headers)
+            with timeout(state.backend.node_timeout):
+                resp = conn.getresponse()
+        except (OSError, Timeout, http.client.HTTPException):
+            state.backend.limiter.failed(node)
+            continue
+        if resp.status in FINAL and resp.getheader('X-Backend-Timestamp', '') >= tombstone:
+            passed = HOP_BY_HOP - {'content-length'}
+            headerlist = [(k, v) for k, v in resp.getheaders() if k.lower() not in passed]
+            if method == 'GET' and resp.status not in (304, 412):
+                body = stream_body(conn, resp, state.backend.node_timeout)
+            else:
+                body = iter(())      # an app_iter given up front keeps webob off Content-Length
+                conn.close()
+            return Response(status=resp.status, headerlist=headerlist, app_iter=body)
+        resp.read()
+        conn.close()
+        if resp.status == 404:
+            tombstone = max(tombstone, resp.getheader('X-Backend-Timestamp', ''))
+        elif resp.status >= 500:
+            state.backend.limiter.failed(node)
+    return exc.HTTPNotFound()
+
+
+def _delete_at(req: Request, now: float) -> dict[str, str]:
+    """X-Delete-At from X-Delete-At or X-Delete-After."""
+    after = req.headers.get('X-Delete-After')
+    if after is not None:
+        if not after.isdigit():
+            raise exc.HTTPBadRequest(body='X-Delete-After must be a whole number of seconds\n')
+        return {'X-Delete-At': str(int(now) + int(after))}
+    at = req.headers.get('X-Delete-At')
+    if at is not None and (not at.isdigit() or int(at) <= now):
+        raise exc.HTTPBadRequest(body='X-Delete-At must be a time in the future\n')
+    return {'X-Delete-At': at} if at else {}
+
+
+def _put(state: ProxyState, req: Request, path: VPath) -> Response:
+    if req.content_length is None and req.headers.get('Transfer-Encoding', '').lower() != 'chunked':
+        return exc.HTTPLengthRequired(body='Content-Length or chunked Transfer-Encoding required\n')
+    if (req.content_length or 0) > state.limits.max_file_size:
+        return exc.HTTPRequestEntityTooLarge(body='object too large\n')
+    cons.check_metadata(req.headers, 'object', state.limits)
+    extra = {'Content-Type': content_type_for(req, path.obj or ''), **_delete_at(req, state.clock())}
+    source = req.headers.get('X-Copy-From')
+    if source:
+        return _copy(state, req, path, source, extra)
+    return put_object(state, req, path, read_client_body(req, state.conf.client_timeout),
+                      req.content_length, extra)
+
+
+def _source_request(req: Request, src: VPath) -> Request:
+    """The client's request as a GET of the copy source (for authorization)."""
+    return Request({**req.environ, 'REQUEST_METHOD': 'GET', 'PATH_INFO': f'/v1{src.backend_path}'})
+
+
+def _copy(state: ProxyState, req: Request, path: VPath, source: str, extra: dict[str, str]) -> Response:
+    src_container, _, src_obj = unquote(source).lstrip('/').partition('/')
+    if not src_container or not src_obj:
+        return exc.HTTPPreconditionFailed(body='X-Copy-From must be /<container>/<object>\n')
+    src = VPath(path.account, src_container, src_obj)
+    info = container_info(state, req, src.account, src_container)
+    denied = authorize(_source_request(req, src), info['read_acl'] if info else None)
+    if denied is not None:
+        return denied
+    source_req = Request.blank('/', headers={'X-Trans-Id': req.headers.get('X-Trans-Id', '-')})
+    got = open_object(state, source_req, src, 'GET')
+    if got.status_int != 200:
+        return got
+    fresh = req.headers.get('X-Fresh-Metadata', '').lower() in ('true', '1', 'yes')
+    for key, value in got.headers.items():
+        if key.lower().startswith('x-object-meta-') and not fresh and key not in req.headers:
+            req.headers[key] = value
+    if 'Content-Type' not in req.headers or not req.headers.get('Content-Type'):
+        extra['Content-Type'] = got.headers.get('Content-Type', extra['Content-Type'])
+    resp = put_object(state, req, path, got.app_iter, got.content_length, extra)
+    resp.headers['X-Copied-From'] = f'{src_container}/{src_obj}'
+    return resp
+
+
+def _write(state: ProxyState, req: Request, path: VPath, extra: dict[str, str]) -> Response:
+    ring = state.object_ring.ring
+    part = ring.get_part(path.account, path.container, path.obj)
+    nodes = ring.get_part_nodes(part)
+    cring = state.container_ring.ring
+    cpart = cring.get_part(path.account, path.container)
+    targets = update_targets(cring.get_part_nodes(cpart), len(nodes), 'Container', cpart) \
+        if req.method == 'DELETE' else [{} for _ in nodes]
+    timestamp = Timestamp.now()
+    headers = [backend_headers(req, timestamp, **extra, **t) for t in targets]
+    results = state.backend.fan_out(nodes, req.method, f'/{part}{path.backend_path}', headers)
+    return quorum_response(results, len(nodes))
+
+
+def handle(state: ProxyState, req: Request, path: VPath) -> Response:
+    """Answer an object request."""
+    for value, kind in ((path.account, 'account'), (path.container, 'container'), (path.obj, 'object')):
+        cons.check_name(value or '', kind, state.limits)
+    if req.method == 'COPY':
+        return _copy_verb(state, req, path)
+    info = container_info(state, req, path.account, path.container or '')
+    reading = req.method in ('GET', 'HEAD')
+    denied = authorize(req, (info['read_acl'] if reading else info['write_acl']) if info else None)
+    if denied is not None:
+        return denied
+    if info is None:
+        return exc.HTTPNotFound(body='container not found\n')
+    if reading:
+        return open_object(state, req, path, req.method)
+    if req.method == 'PUT':
+        return _put(state, req, path)
+    if req.method == 'POST':
+        cons.check_metadata(req.headers, 'object', state.limits)
+        return _write(state, req, path, _delete_at(req, time.time()))
+    if req.method == 'DELETE':
+        return _write(state, req, path, {})
+    return exc.HTTPMethodNotAllowed()
+
+
+def _copy_verb(state: ProxyState, req: Request, path: VPath) -> Response:
+    """COPY with Destination: the same as a PUT of the destination with X-Copy-From."""
+    dest = unquote(req.headers.get('Destination', '')).lstrip('/')
+    dest_container, _, dest_obj = dest.partition('/')
+    if not dest_container or not dest_obj:
+        return exc.HTTPPreconditionFailed(body='Destination must be <container>/<object>\n')
+    req.headers['X-Copy-From'] = f'/{path.container}/{path.obj}'
+    req.headers['Content-Length'] = '0'
+    req.method = 'PUT'
+    req.environ['PATH_INFO'] = f'/v1/{path.account}/{dest_container}/{dest_obj}'
+    return handle(state, req, VPath(path.account, dest_container, dest_obj))

@@ -1,0 +1,34 @@
+"""A DevCluster (as bin/cluster starts it) on free ports, for end-to-end tests."""
+
+from __future__ import annotations
+
+import random
+import socket
+from pathlib import Path
+
+from swiftlike.devcluster import DevCluster
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(('127.0.0.1', port))
+        except OSError:
+            return False
+    return True
+
+
+def start_cluster(root: Path) -> DevCluster:
+    """Start a cluster whose 13 ports are all free."""
+    rng = random.Random()
+    for _ in range(50):
+        base = rng.randrange(20000, 60000, 100)
+        ports = [base + 10 * n + k for n in range(1, 5) for k in range(3)] + [base + 99]
+        if all(_free(p) for p in ports):
+            cluster = DevCluster(root, base + 99, base)
+            if cluster.start() != 0:
+                cluster.stop()
+                raise RuntimeError('cluster did not start: ' + ' '.join(
+                    p.read_text()[-500:] for p in (root / 'logs').glob('*.log')))
+            return cluster
+    raise RuntimeError('no free port range')
