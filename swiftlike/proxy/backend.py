@@ -95,7 +95,7 @@ class Backend:
             conn.endheaders()
         return conn
 
-    def request(self, node: Device, method: str, path: str, headers: Mapping[str, str],
+    def request(self, node: Device, method: str, path: str, headers: Mapping[str, str], *,
                 body: bytes = b'', query: str = '') -> BackendResult:
         """One whole request; connection errors and 5xx count against the node."""
         try:
@@ -122,7 +122,7 @@ class Backend:
     def fan_out(self, nodes: Sequence[Device], method: str, path: str,
                 headers: Sequence[Mapping[str, str]], body: bytes = b'') -> list[BackendResult]:
         """The same request to every node at once (headers per node)."""
-        calls = [lambda n=n, h=h: self.request(n, method, path, h, body)
+        calls = [lambda n=n, h=h: self.request(n, method, path, h, body=body)
                  for n, h in zip(nodes, headers, strict=True)]
         results = run_all(calls, limit=self.conn_timeout + self.node_timeout + 1)
         return [r if isinstance(r, BackendResult) else BackendResult(503, {}, b'', n)

@@ -44,7 +44,7 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
     part = ring.ring.get_part(path.account)
     backend_path = f'/{part}/{path.account}'
     if req.method in ('GET', 'HEAD'):
-        result = first_good(state, ring, part, req.method, backend_path, backend_headers(req),
+        result = first_good(state, ring, part, req.method, backend_path, headers=backend_headers(req),
                             query=req.query_string)
         if result.status == 404 and state.conf.account_autocreate and _owns(req, path.account):
             return Response(status=204, headers={'X-Account-Container-Count': '0',

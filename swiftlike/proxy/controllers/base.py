@@ -93,7 +93,7 @@ def authorize(req: Request, acl: str | None = None) -> Response | None:
     return answer
 
 
-def first_good(state: ProxyState, ring: RingWatcher, part: int, method: str, path: str,
+def first_good(state: ProxyState, ring: RingWatcher, part: int, method: str, path: str, *,
                headers: Mapping[str, str], query: str = '') -> BackendResult:
     """Ask nodes in turn until one answers 2xx; else the newest 404, else 503."""
     not_found: list[BackendResult] = []
@@ -130,7 +130,7 @@ def account_info(state: ProxyState, req: Request, account: str) -> dict[str, Any
     def fetch() -> dict[str, Any] | None:
         ring = state.account_ring
         part = ring.ring.get_part(account)
-        result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}', backend_headers(req))
+        result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}', headers=backend_headers(req))
         return {'status': result.status} if result.status // 100 == 2 else None
     return _cached(req, f'account/{account}', state.conf.recheck_account_existence, fetch)
 
@@ -141,7 +141,7 @@ def container_info(state: ProxyState, req: Request, account: str, container: str
         ring = state.container_ring
         part = ring.ring.get_part(account, container)
         result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}/{container}',
-                            backend_headers(req))
+                            headers=backend_headers(req))
         if result.status // 100 != 2:
             return None
         return {'read_acl': result.headers.get('X-Container-Read', ''),

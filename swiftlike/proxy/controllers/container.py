@@ -72,7 +72,7 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
         ring = state.container_ring
         part = ring.ring.get_part(path.account, path.container or '')
         result = first_good(state, ring, part, req.method, f'/{part}/{path.account}/{path.container}',
-                            backend_headers(req), query=req.query_string)
+                            headers=backend_headers(req), query=req.query_string)
         return to_response(result, body=req.method == 'GET')
     if req.method not in ('PUT', 'POST', 'DELETE'):
         return exc.HTTPMethodNotAllowed()

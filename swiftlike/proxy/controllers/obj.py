@@ -88,7 +88,7 @@ def _put(state: ProxyState, req: Request, path: VPath) -> Response:
     if source:
         return _copy(state, req, path, source, extra)
     return put_object(state, req, path, read_client_body(req, state.conf.client_timeout),
-                      req.content_length, extra)
+                      content_length=req.content_length, extra=extra)
 
 
 def _source_request(req: Request, src: VPath) -> Request:
@@ -115,7 +115,7 @@ def _copy(state: ProxyState, req: Request, path: VPath, source: str, extra: dict
             req.headers[key] = value
     if 'Content-Type' not in req.headers or not req.headers.get('Content-Type'):
         extra['Content-Type'] = got.headers.get('Content-Type', extra['Content-Type'])
-    resp = put_object(state, req, path, got.app_iter, got.content_length, extra)
+    resp = put_object(state, req, path, got.app_iter, content_length=got.content_length, extra=extra)
     resp.headers['X-Copied-From'] = f'{src_container}/{src_obj}'
     return resp
 

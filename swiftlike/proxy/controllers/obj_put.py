@@ -114,7 +114,7 @@ def _responses(state: ProxyState, targets: list[_Target]) -> list[BackendResult]
     return results
 
 
-def put_object(state: ProxyState, req: Request, path: VPath, body: Iterable[bytes],
+def put_object(state: ProxyState, req: Request, path: VPath, body: Iterable[bytes], *,
                content_length: int | None, extra: dict[str, str]) -> Response:
     """Store ``body`` under ``path`` on a quorum of nodes."""
     ring = state.object_ring.ring
