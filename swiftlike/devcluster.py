@@ -11,9 +11,12 @@ and starts processes; the servers themselves know nothing of it.
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -90,8 +93,14 @@ class DevCluster:
                          for line in text.splitlines())
         (self.etc / f'{kind}-{n}.conf').write_text(text + '\n')
 
+    @property
+    def memcached_port(self) -> int:
+        return self.base_port + 91
+
     def _proxy_conf(self) -> None:
         text = (TOP / 'etc' / 'proxy-server.conf-sample').read_text()
+        if shutil.which('memcached'):
+            text = text.replace('memcache_servers =', f'memcache_servers = 127.0.0.1:{self.memcached_port}')
         changes = (('/etc/swift', str(self.swift_dir)), ('bind_ip = 0.0.0.0', 'bind_ip = 127.0.0.1'),
                    ('bind_port = 8080', f'bind_port = {self.proxy_port}'), ('workers = 1', 'workers = 2'))
         for old, new in changes:
@@ -101,9 +110,10 @@ class DevCluster:
     # -- processes -------------------------------------------------------------
 
     def servers(self) -> list[tuple[str, Path, int]]:
-        """(name, config, port) of every server, storage first."""
-        out = [(f'{kind}-{n}', self.etc / f'{kind}-{n}.conf', storage_port(kind, n, self.base_port))
-               for kind in ('account', 'container', 'object') for n in range(1, DEVICES + 1)]
+        """(name, config, port) of every server: memcached if installed, storage, proxy."""
+        out = [('memcached', Path(), self.memcached_port)] if shutil.which('memcached') else []
+        out += [(f'{kind}-{n}', self.etc / f'{kind}-{n}.conf', storage_port(kind, n, self.base_port))
+                for kind in ('account', 'container', 'object') for n in range(1, DEVICES + 1)]
         return [*out, ('proxy', self.etc / 'proxy.conf', self.proxy_port)]
 
     def pid(self, name: str) -> int | None:
@@ -127,13 +137,22 @@ class DevCluster:
         if self.pid(name):
             return
         kind = 'proxy' if name == 'proxy' else name.split('-')[0]
-        binary = Path(sys.executable).parent / f'swiftlike-{kind}-server'
+        command = [str(Path(sys.executable).parent / f'swiftlike-{kind}-server'), str(conf)]
+        if name == 'memcached':
+            command = [shutil.which('memcached') or 'memcached', '-l', '127.0.0.1', '-p', str(port),
+                       '-U', '0', '-m', '64', '-u', 'root' if os.geteuid() == 0 else getpass.getuser()]
         with open(self.logs / f'{name}.log', 'ab') as log:
-            proc = subprocess.Popen([str(binary), str(conf)], stdout=log, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         (self.run_dir / f'{name}.pid').write_text(str(proc.pid))
 
     def healthy(self, port: int) -> bool:
+        if port == self.memcached_port:
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=2).close()
+                return True
+            except OSError:
+                return False
         try:
             with urllib.request.urlopen(f'http://127.0.0.1:{port}/healthcheck', timeout=2) as resp:
                 return bool(resp.status == 200)
@@ -222,7 +241,10 @@ def main(argv: list[str] | None = None) -> int:
                         help='storage servers listen on base + 10 x device + 0/1/2 (default 6200)')
     args = parser.parse_args(argv)
     cluster = DevCluster(args.data, args.port, args.base_port)
-    return int(getattr(cluster, args.command)())
+    try:
+        return int(getattr(cluster, args.command)())
+    except BrokenPipeError:          # e.g. `bin/cluster status | head`
+        return 0
 
 
 if __name__ == '__main__':

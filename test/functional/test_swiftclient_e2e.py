@@ -194,3 +194,16 @@ def test_errors_are_clear(auth):
     assert err.value.http_status == 400
     c.put_object('errs', 'later', b'x', headers={'X-Delete-After': '3600'})
     assert int(c.head_object('errs', 'later')['x-delete-at']) > 0
+
+
+def test_every_response_has_a_trans_id_and_no_backend_headers(cluster):
+    from .cluster import request
+    for method, path, headers in (('GET', '/v1/AUTH_test', {}), ('GET', '/info', {}),
+                                  ('GET', '/auth/v1.0', {'X-Auth-User': 'x', 'X-Auth-Key': 'y'}),
+                                  ('GET', '/nowhere', {}), ('GET', '/healthcheck', {})):
+        status, resp_headers, _ = request('127.0.0.1', cluster.proxy_port, method, path, headers)
+        assert resp_headers.get('x-trans-id', '').startswith('tx'), (path, status)
+        assert not any(k.startswith('x-backend-') for k in resp_headers)
+    _, headers, body = request('127.0.0.1', cluster.proxy_port, 'GET', '/info')
+    import json
+    assert json.loads(body)['swift']['max_file_size'] == 5 * 1024 ** 3 + 2

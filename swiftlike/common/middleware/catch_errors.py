@@ -28,8 +28,13 @@ class CatchErrors(Middleware):
         trans_id = environ.get('HTTP_X_TRANS_ID') or new_trans_id()
         environ[env_keys.TXN_ID] = trans_id
         environ['HTTP_X_TRANS_ID'] = trans_id
+        def with_trans_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if not any(k.lower() == 'x-trans-id' for k, _ in headers):
+                headers = [*headers, ('X-Trans-Id', trans_id)]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
         try:
-            return self.app(environ, start_response)
+            return self.app(environ, with_trans_id)
         except Exception:
             logger.exception('uncaught error in %s %s', environ.get('REQUEST_METHOD'),
                              environ.get('PATH_INFO'), extra={'txn_id': trans_id})
