@@ -13,6 +13,7 @@ from swiftlike.account.conf import AccountServerConf
 from swiftlike.common import constraints as cons
 from swiftlike.common import db_http
 from swiftlike.common.config import parse_conf
+from swiftlike.common.db import ConnectionPool
 from swiftlike.common.request import StoragePath
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.timestamp import Timestamp
@@ -38,6 +39,7 @@ class AccountServer(BaseStorageServer):
         self.conf = conf
         self.swift_conf = swift_conf
         self.limits = swift_conf.constraints
+        self.pool = ConnectionPool()
 
     def _path(self, req: Request) -> StoragePath:
         path = StoragePath.parse(req.environ['PATH_INFO'], min_names=1, max_names=2)
@@ -51,7 +53,7 @@ class AccountServer(BaseStorageServer):
             db = db_http.db_path(self.conf.devices, path.device, path.partition, path.account, None,
                                  prefix=self.swift_conf.hash_prefix, suffix=self.swift_conf.hash_suffix,
                                  mount_check=self.conf.mount_check)
-        return AccountBroker(db, account=path.account, timeout=self.conf.db_timeout)
+        return AccountBroker(db, account=path.account, timeout=self.conf.db_timeout, pool=self.pool)
 
     def _live(self, path: StoragePath) -> tuple[AccountBroker, dict[str, object]]:
         broker = self._broker(path)

@@ -21,6 +21,45 @@ from typing import Any, ClassVar
 from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseNotFoundError
 from swiftlike.common.timestamp import Timestamp
 
+
+class ConnectionPool:
+    """Open SQLite connections of one process, by database file (at most
+    ``size``), so a busy container is not reopened for every request.
+
+    A connection is used by one request at a time: sqlite calls never yield
+    to other green threads, and a request's statements run back to back. A
+    file replaced on disk (a new inode) gets a new connection.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._conns: dict[Path, tuple[int, sqlite3.Connection]] = {}
+
+    def take(self, path: Path) -> sqlite3.Connection | None:
+        """A pooled connection to ``path`` (removed from the pool), if any."""
+        held = self._conns.pop(path, None)
+        if held is None:
+            return None
+        try:
+            same = os.stat(path).st_ino == held[0]
+        except FileNotFoundError:
+            same = False
+        if not same:
+            held[1].close()
+            return None
+        return held[1]
+
+    def give(self, path: Path, conn: sqlite3.Connection) -> None:
+        """Keep ``conn`` for the next request on ``path``."""
+        if len(self._conns) >= self.size:
+            _, (_, oldest) = self._conns.popitem()
+            oldest.close()
+        try:
+            self._conns[path] = (os.stat(path).st_ino, conn)
+        except FileNotFoundError:
+            conn.close()
+
+
 SYNC_SCHEMA = '''
 CREATE TABLE sync (remote_id TEXT PRIMARY KEY, sync_point INTEGER NOT NULL);
 '''
@@ -37,11 +76,12 @@ class DatabaseBroker:
     item_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, path: Path, *, account: str, container: str | None = None,
-                 timeout: float = 25.0) -> None:
+                 timeout: float = 25.0, pool: ConnectionPool | None = None) -> None:
         self.path = path
         self.account = account
         self.container = container
         self.timeout = timeout
+        self.pool = pool
 
     # -- files ----------------------------------------------------------------
 
@@ -56,23 +96,34 @@ class DatabaseBroker:
         :raises DatabaseNotFoundError: if there is no file
         :raises DatabaseCorruptError: if SQLite cannot read it
         """
-        if not self.path.exists():
-            raise DatabaseNotFoundError(f'no {self.db_type} database')
+        conn = self.pool.take(self.path) if self.pool else None
+        if conn is None:
+            conn = self._open()
+        healthy = False
         try:
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as err:
-            raise DatabaseCorruptError(str(err)) from err
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute('PRAGMA synchronous = NORMAL')
             yield conn
+            healthy = not conn.in_transaction
         except sqlite3.DatabaseError as err:
             if isinstance(err, sqlite3.OperationalError) and 'locked' in str(err):
                 raise
             raise DatabaseCorruptError(f'{self.path}: {err}') from err
         finally:
-            conn.close()
+            if healthy and self.pool:
+                self.pool.give(self.path, conn)
+            else:
+                conn.close()
+
+    def _open(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise DatabaseNotFoundError(f'no {self.db_type} database')
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute('PRAGMA synchronous = NORMAL')
+        except sqlite3.Error as err:
+            raise DatabaseCorruptError(str(err)) from err
+        return conn
 
     def initialize(self, put_timestamp: Timestamp, **stat: object) -> bool:
         """Create the database (atomically: built aside, then renamed in).

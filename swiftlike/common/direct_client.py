@@ -1,4 +1,5 @@
-"""HTTP requests from one server to another (backend), with timeouts."""
+"""HTTP requests from one server to another (backend), with timeouts, on
+kept-alive connections where a :class:`ConnectionPool` is given."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from swiftlike.common.concurrency import timeout
+from swiftlike.common.concurrency import Timeout, timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,21 +20,69 @@ class BackendResponse:
     body: bytes
 
 
+class HttpPool:
+    """Idle kept-alive connections of one process, by (host, port). A
+    connection serves one request at a time: it is taken out while in use."""
+
+    def __init__(self, per_host: int = 8) -> None:
+        self.per_host = per_host
+        self._idle: dict[tuple[str, int], list[http.client.HTTPConnection]] = {}
+
+    def take(self, host: str, port: int) -> http.client.HTTPConnection | None:
+        idle = self._idle.get((host, port))
+        return idle.pop() if idle else None
+
+    def give(self, host: str, port: int, conn: http.client.HTTPConnection) -> None:
+        idle = self._idle.setdefault((host, port), [])
+        if len(idle) < self.per_host:
+            idle.append(conn)
+        else:
+            conn.close()
+
+
+def _exchange(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str],
+              body: bytes, node_timeout: float) -> tuple[BackendResponse, bool]:
+    with timeout(node_timeout):
+        conn.request(method, target, body=body or None, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+    reusable = not resp.will_close
+    return BackendResponse(resp.status, {k.title(): v for k, v in resp.getheaders()}, data), reusable
+
+
 def direct_request(host: str, port: int, method: str, path: str, *,
                    headers: Mapping[str, str] | None = None, body: bytes = b'',
-                   conn_timeout: float = 0.5, node_timeout: float = 3.0) -> BackendResponse:
+                   conn_timeout: float = 0.5, node_timeout: float = 3.0,
+                   pool: HttpPool | None = None) -> BackendResponse:
     """Send one request; ``path`` is unquoted text (it is quoted here).
+
+    A pooled connection that turns out to be closed by the peer is retried
+    once on a new connection.
 
     :raises OSError: or concurrency.Timeout, if the node cannot be reached in time
     """
+    target, hdrs = quote(path), dict(headers or {})
+    conn = pool.take(host, port) if pool else None
+    if conn is not None:
+        try:
+            result, reusable = _exchange(conn, method, target, hdrs, body, node_timeout)
+            if reusable and pool:
+                pool.give(host, port, conn)
+            else:
+                conn.close()
+            return result
+        except (OSError, http.client.HTTPException, Timeout):
+            conn.close()                      # stale keep-alive: try a fresh connection
     with timeout(conn_timeout):
         conn = http.client.HTTPConnection(host, port, timeout=node_timeout)
         conn.connect()
     try:
-        with timeout(node_timeout):
-            conn.request(method, quote(path), body=body or None, headers=dict(headers or {}))
-            resp = conn.getresponse()
-            data = resp.read()
-        return BackendResponse(resp.status, {k.title(): v for k, v in resp.getheaders()}, data)
-    finally:
+        result, reusable = _exchange(conn, method, target, hdrs, body, node_timeout)
+    except BaseException:
         conn.close()
+        raise
+    if reusable and pool:
+        pool.give(host, port, conn)
+    else:
+        conn.close()
+    return result

@@ -13,6 +13,7 @@ from webob import Request, Response, exc
 from swiftlike.common import constraints as cons
 from swiftlike.common import db_http
 from swiftlike.common.config import parse_conf
+from swiftlike.common.db import ConnectionPool
 from swiftlike.common.request import StoragePath
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.timestamp import Timestamp
@@ -38,6 +39,7 @@ class ContainerServer(BaseStorageServer):
         self.conf = conf
         self.swift_conf = swift_conf
         self.limits = swift_conf.constraints
+        self.pool = ConnectionPool()
         self.clock = clock
 
     def _path(self, req: Request) -> StoragePath:
@@ -54,7 +56,7 @@ class ContainerServer(BaseStorageServer):
                                  path.container, prefix=self.swift_conf.hash_prefix,
                                  suffix=self.swift_conf.hash_suffix, mount_check=self.conf.mount_check)
         return ContainerBroker(db, account=path.account, container=path.container,
-                               timeout=self.conf.db_timeout)
+                               timeout=self.conf.db_timeout, pool=self.pool)
 
     def _live(self, path: StoragePath) -> tuple[ContainerBroker, dict[str, object]]:
         broker = self._broker(path)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from swiftlike.common.concurrency import run_all
-from swiftlike.common.direct_client import BackendResponse, direct_request
+from swiftlike.common.direct_client import BackendResponse, HttpPool, direct_request
 from swiftlike.common.http import is_success
 from swiftlike.obj import async_pending
 from swiftlike.obj.async_pending import PendingUpdate, Target
@@ -53,11 +53,12 @@ class ContainerUpdater:
         self.node_timeout = node_timeout
         self.update_timeout = update_timeout
         self.send = send
+        self.pool = HttpPool()
 
     def _send_one(self, update: PendingUpdate, target: Target) -> bool:
         path = f'/{target.device}/{target.partition}/{update.account}/{update.container}/{update.obj}'
         resp = self.send(target.host, target.port, update.op, path, headers=update.headers,
-                         conn_timeout=self.conn_timeout, node_timeout=self.node_timeout)
+                         conn_timeout=self.conn_timeout, node_timeout=self.node_timeout, pool=self.pool)
         return is_success(resp.status)
 
     def update(self, update: PendingUpdate, *, device_dir: Path, name_hash: str, timestamp: str) -> int:
