@@ -60,8 +60,14 @@ def metadata_updates(req: Request, prefixes: tuple[str, ...], timestamp: Timesta
 
 
 def metadata_headers(broker: DatabaseBroker, info: dict[str, Any]) -> dict[str, str]:
-    """Stored metadata as response headers (removed keys left out)."""
-    return {key: value for key, (value, _) in broker.metadata(info).items() if value}
+    """Stored metadata as response headers (removed keys left out), and
+    X-Backend-Meta-Timestamp: the newest metadata change, so that a reader
+    of several replicas can tell which is freshest."""
+    metadata = broker.metadata(info)
+    headers = {key: value for key, (value, _) in metadata.items() if value}
+    newest = max((Timestamp(ts) for _, ts in metadata.values()), default=Timestamp(0))
+    headers['X-Backend-Meta-Timestamp'] = newest.internal
+    return headers
 
 
 def listing_params(req: Request, max_limit: int) -> ListingParams:

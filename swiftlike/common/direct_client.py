@@ -40,7 +40,7 @@ class HttpPool:
             conn.close()
 
 
-def _exchange(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str],
+def _exchange(conn: http.client.HTTPConnection, method: str, target: str, *, headers: dict[str, str],
               body: bytes, node_timeout: float) -> tuple[BackendResponse, bool]:
     with timeout(node_timeout):
         conn.request(method, target, body=body or None, headers=headers)
@@ -65,7 +65,8 @@ def direct_request(host: str, port: int, method: str, path: str, *,
     conn = pool.take(host, port) if pool else None
     if conn is not None:
         try:
-            result, reusable = _exchange(conn, method, target, hdrs, body, node_timeout)
+            result, reusable = _exchange(conn, method, target, headers=hdrs, body=body,
+                                         node_timeout=node_timeout)
             if reusable and pool:
                 pool.give(host, port, conn)
             else:
@@ -77,7 +78,7 @@ def direct_request(host: str, port: int, method: str, path: str, *,
         conn = http.client.HTTPConnection(host, port, timeout=node_timeout)
         conn.connect()
     try:
-        result, reusable = _exchange(conn, method, target, hdrs, body, node_timeout)
+        result, reusable = _exchange(conn, method, target, headers=hdrs, body=body, node_timeout=node_timeout)
     except BaseException:
         conn.close()
         raise

@@ -3,6 +3,7 @@ by default, memcached (pymemcache) when ``memcache_servers`` is set."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -71,15 +72,20 @@ class MemcacheCache:
         self._client = HashClient(hosts, connect_timeout=timeout, timeout=timeout, use_pooling=True,
                                   ignore_exc=True)
 
+    @staticmethod
+    def _key(key: str) -> str:
+        # names may hold spaces, control characters or 1 KiB of UTF-8; memcached takes none
+        return 'sl:' + hashlib.md5(key.encode('utf-8', 'surrogatepass'), usedforsecurity=False).hexdigest()
+
     def get(self, key: str) -> Any:
-        raw = self._client.get(key)
+        raw = self._client.get(self._key(key))
         return json.loads(raw) if raw else None
 
     def set(self, key: str, value: Any, ttl: float) -> None:
-        self._client.set(key, json.dumps(value), expire=max(1, int(ttl)))
+        self._client.set(self._key(key), json.dumps(value), expire=max(1, int(ttl)))
 
     def delete(self, key: str) -> None:
-        self._client.delete(key)
+        self._client.delete(self._key(key))
 
 
 @dataclass(frozen=True)

@@ -136,14 +136,20 @@ def account_info(state: ProxyState, req: Request, account: str) -> dict[str, Any
 
 
 def container_info(state: ProxyState, req: Request, account: str, container: str) -> dict[str, Any] | None:
-    """The container's ACLs and stats, or None if it does not exist."""
+    """The container's ACLs and stats, or None if it does not exist. Every
+    primary is asked and the freshest answer kept (a replica that missed a
+    metadata POST must not have its stale ACL cached)."""
     def fetch() -> dict[str, Any] | None:
-        ring = state.container_ring
-        part = ring.ring.get_part(account, container)
-        result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}/{container}',
-                            headers=backend_headers(req))
-        if result.status // 100 != 2:
+        ring = state.container_ring.ring
+        part = ring.get_part(account, container)
+        nodes = ring.get_part_nodes(part)
+        results = state.backend.fan_out(nodes, 'HEAD', f'/{part}/{account}/{container}',
+                                        [backend_headers(req)] * len(nodes))
+        found = [r for r in results if r.status // 100 == 2]
+        if not found:
             return None
+        result = max(found, key=lambda r: (Timestamp(r.headers.get('X-Backend-Put-Timestamp', '0')),
+                                           Timestamp(r.headers.get('X-Backend-Meta-Timestamp', '0'))))
         return {'read_acl': result.headers.get('X-Container-Read', ''),
                 'write_acl': result.headers.get('X-Container-Write', ''),
                 'object_count': result.headers.get('X-Container-Object-Count', '0')}
