@@ -228,7 +228,13 @@ Try:
     .venv/bin/swift -A {auth} -U test:tester -K testing stat
     .venv/bin/swift -A {auth} -U test:tester -K testing upload photos README.md
     curl -i -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' {auth}
-Stop with: bin/cluster stop{'' if self.data == (TOP / 'data').resolve() else f' --data {self.data}'}''')
+Stop with: bin/cluster stop{self.options()}''')
+
+    def options(self) -> str:
+        """The command-line options that name this cluster, where not the defaults."""
+        return ''.join((f' --data {self.data}' if self.data != (TOP / 'data').resolve() else '',
+                        f' --port {self.proxy_port}' if self.proxy_port != 8080 else '',
+                        f' --base-port {self.base_port}' if self.base_port != 6200 else ''))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -80,3 +81,40 @@ class StoragePath:
 def query_unquote(value: str) -> str:
     """A query-string value as text."""
     return unquote(value)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateTarget:
+    """A listing server to tell about a change: where, and which partition."""
+
+    host: str
+    port: int
+    device: str
+    partition: int
+
+
+def parse_update_targets(headers: Mapping[str, str], kind: str) -> list[UpdateTarget]:
+    """Targets from ``X-<kind>-Host`` / ``-Device`` / ``-Partition``: hosts and
+    devices comma-separated, in pairs (``kind`` is Container or Account).
+
+    >>> parse_update_targets({'X-Container-Host': '10.0.0.1:6201,[::1]:6201',
+    ...                       'X-Container-Device': 'sda,sdb', 'X-Container-Partition': '7'},
+    ...                      'Container')[1]
+    UpdateTarget(host='::1', port=6201, device='sdb', partition=7)
+
+    :raises ValueError: if they are malformed
+    """
+    hosts = [h.strip() for h in headers.get(f'X-{kind}-Host', '').split(',') if h.strip()]
+    devices = [d.strip() for d in headers.get(f'X-{kind}-Device', '').split(',') if d.strip()]
+    if not hosts:
+        return []
+    partition = headers.get(f'X-{kind}-Partition', '')
+    if len(hosts) != len(devices) or not partition.isdigit():
+        raise ValueError(f'X-{kind}-Host, -Device and -Partition do not match')
+    targets = []
+    for host, device in zip(hosts, devices, strict=True):
+        address, _, port = host.rpartition(':')
+        if not port.isdigit() or not address:
+            raise ValueError(f'bad X-{kind}-Host {host!r}')
+        targets.append(UpdateTarget(address.strip('[]'), int(port), device, int(partition)))
+    return targets

@@ -13,30 +13,10 @@ from typing import Any
 from swiftlike.common.concurrency import run_all
 from swiftlike.common.direct_client import BackendResponse, direct_request
 from swiftlike.common.http import is_success
+from swiftlike.common.request import UpdateTarget
 from swiftlike.container.backend import ContainerBroker
 
 logger = logging.getLogger(__name__)
-
-
-def account_targets(headers: Mapping[str, str]) -> list[tuple[str, int, str, int]]:
-    """(host, port, device, partition) from the X-Account-* headers.
-
-    :raises ValueError: if they are malformed
-    """
-    hosts = [h.strip() for h in headers.get('X-Account-Host', '').split(',') if h.strip()]
-    devices = [d.strip() for d in headers.get('X-Account-Device', '').split(',') if d.strip()]
-    if not hosts:
-        return []
-    partition = headers.get('X-Account-Partition', '')
-    if len(hosts) != len(devices) or not partition.isdigit():
-        raise ValueError('X-Account-Host, -Device and -Partition do not match')
-    out = []
-    for host, device in zip(hosts, devices, strict=True):
-        address, _, port = host.rpartition(':')
-        if not port.isdigit() or not address:
-            raise ValueError(f'bad X-Account-Host {host!r}')
-        out.append((address.strip('[]'), int(port), device, int(partition)))
-    return out
 
 
 def report_headers(info: Mapping[str, Any]) -> dict[str, str]:
@@ -45,15 +25,15 @@ def report_headers(info: Mapping[str, Any]) -> dict[str, str]:
             'X-Object-Count': str(info['object_count']), 'X-Bytes-Used': str(info['bytes_used'])}
 
 
-def report(broker: ContainerBroker, targets: list[tuple[str, int, str, int]], *, trans_id: str,
+def report(broker: ContainerBroker, targets: list[UpdateTarget], *, trans_id: str,
            conn_timeout: float, node_timeout: float,
            send: Callable[..., BackendResponse] = direct_request) -> bool:
     """Send the container's stats to every target; mark them reported if all took them."""
     info = broker.get_info()
     headers = {**report_headers(info), 'X-Trans-Id': trans_id}
     path = f'/{broker.account}/{broker.container}'
-    calls = [functools.partial(send, t[0], t[1], 'PUT', f'/{t[2]}/{t[3]}{path}', headers=headers,
-                               conn_timeout=conn_timeout, node_timeout=node_timeout)
+    calls = [functools.partial(send, t.host, t.port, 'PUT', f'/{t.device}/{t.partition}{path}',
+                               headers=headers, conn_timeout=conn_timeout, node_timeout=node_timeout)
              for t in targets]
     results = run_all(calls, limit=conn_timeout + node_timeout)
     ok = all(isinstance(r, BackendResponse) and is_success(r.status) for r in results)

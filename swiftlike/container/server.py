@@ -14,7 +14,7 @@ from swiftlike.common import constraints as cons
 from swiftlike.common import db_http
 from swiftlike.common.config import parse_conf
 from swiftlike.common.db import ConnectionPool
-from swiftlike.common.request import StoragePath
+from swiftlike.common.request import StoragePath, parse_update_targets
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
@@ -68,7 +68,7 @@ class ContainerServer(BaseStorageServer):
 
     def _report(self, req: Request, broker: ContainerBroker) -> None:
         try:
-            targets = reporting.account_targets(req.headers)
+            targets = parse_update_targets(req.headers, 'Account')
         except ValueError as err:
             raise exc.HTTPBadRequest(body=f'{err}\n') from None
         if targets:

@@ -11,17 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
+from swiftlike.common.request import UpdateTarget as Target
+
 DIR: Final = 'async_pending'
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A container server an update is for."""
-
-    host: str
-    port: int
-    device: str
-    partition: int
 
 
 @dataclass(frozen=True, slots=True)

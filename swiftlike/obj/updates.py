@@ -11,8 +11,10 @@ from pathlib import Path
 from swiftlike.common.concurrency import run_all
 from swiftlike.common.direct_client import BackendResponse, HttpPool, direct_request
 from swiftlike.common.http import is_success
+from swiftlike.common.request import UpdateTarget as Target
+from swiftlike.common.request import parse_update_targets
 from swiftlike.obj import async_pending
-from swiftlike.obj.async_pending import PendingUpdate, Target
+from swiftlike.obj.async_pending import PendingUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -20,25 +22,11 @@ Sender = Callable[..., BackendResponse]
 
 
 def parse_targets(headers: Mapping[str, str]) -> list[Target]:
-    """Targets from X-Container-Host / -Device / -Partition (hosts and devices
-    comma-separated, in pairs).
+    """The container servers named in X-Container-Host / -Device / -Partition.
 
     :raises ValueError: if they are malformed
     """
-    hosts = [h.strip() for h in headers.get('X-Container-Host', '').split(',') if h.strip()]
-    devices = [d.strip() for d in headers.get('X-Container-Device', '').split(',') if d.strip()]
-    if not hosts:
-        return []
-    partition = headers.get('X-Container-Partition', '')
-    if len(hosts) != len(devices) or not partition.isdigit():
-        raise ValueError('X-Container-Host, -Device and -Partition do not match')
-    targets = []
-    for host, device in zip(hosts, devices, strict=True):
-        address, _, port = host.rpartition(':')
-        if not port.isdigit() or not address:
-            raise ValueError(f'bad X-Container-Host {host!r}')
-        targets.append(Target(address.strip('[]'), int(port), device, int(partition)))
-    return targets
+    return parse_update_targets(headers, 'Container')
 
 
 class ContainerUpdater:

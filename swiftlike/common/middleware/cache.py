@@ -69,8 +69,11 @@ class MemcacheCache:
         for server in servers:
             host, _, port = server.rpartition(':')
             hosts.append((host, int(port)))
+        # default_noreply=False: a delete is done when it returns; with pymemcache's
+        # default (noreply) a get on another pooled connection could still see the
+        # old value, e.g. a container's ACL just changed
         self._client = HashClient(hosts, connect_timeout=timeout, timeout=timeout, use_pooling=True,
-                                  ignore_exc=True)
+                                  ignore_exc=True, default_noreply=False)
 
     @staticmethod
     def _key(key: str) -> str:
