@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import http.client
 import os
 import secrets
 import shutil
@@ -156,7 +157,7 @@ class DevCluster:
         try:
             with urllib.request.urlopen(f'http://127.0.0.1:{port}/healthcheck', timeout=2) as resp:
                 return bool(resp.status == 200)
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return False
 
     def start(self) -> int:

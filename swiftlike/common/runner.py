@@ -19,14 +19,14 @@ from swiftlike.common.config import section_conf
 from swiftlike.common.exceptions import ConfigError
 
 logger = logging.getLogger(__name__)
+
+
+class _Stop(Exception):
+    """Thrown into a worker's main green thread to stop accepting."""
 #: Seconds a worker may take to finish its requests after SIGHUP/SIGTERM.
 GRACE = 30.0
 #: Seconds an idle keep-alive connection is kept open.
 KEEPALIVE = 60.0
-
-
-class _Stop(Exception):
-    """Raised in a worker's main green thread to stop accepting."""
 
 
 def setup_logging(level: str, name: str) -> None:
@@ -82,9 +82,25 @@ def _serve(sock: Any, conf_path: Path, max_clients: int) -> None:
     """A worker: load the app, serve until told to stop, finish in-flight requests."""
     import eventlet
     import eventlet.wsgi
+    import greenlet
+
+    # A signal handler runs inside the hub (or a request's green thread),
+    # where raising does not reach the accept loop and a timer it schedules
+    # waits for the hub's next wake-up. So it writes to a pipe; a green
+    # thread waiting on the pipe throws into the main green thread.
+    main = greenlet.getcurrent()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    raw_write = eventlet.patcher.original('os').write
 
     def stop(signum: int, frame: Any) -> None:
-        raise _Stop()
+        raw_write(wake_w, b'x')
+
+    def watch() -> None:
+        eventlet.hubs.trampoline(wake_r, read=True)
+        main.throw(_Stop())
+
+    eventlet.spawn_n(watch)
 
     signal.signal(signal.SIGHUP, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -145,10 +161,15 @@ class _Arbiter:
         deadline = time.monotonic() + GRACE + 1
         while self.children and time.monotonic() < deadline:
             try:
-                pid, _ = os.waitpid(-1, 0)
-                self.children.discard(pid)
+                pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
+            if pid:
+                self.children.discard(pid)
+            else:
+                time.sleep(0.05)
+        for pid in self.children:                 # past the grace period
+            os.kill(pid, signal.SIGKILL)
         return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,9 +22,17 @@ KINDS = ('object', 'container', 'account')
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return int(sock.getsockname()[1])
+    """A free port below the kernel's ephemeral range: a port in that range
+    can be taken as the source port of our own connection to it while its
+    server starts, and the connection then talks to itself."""
+    while True:
+        port = random.randrange(10000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass
@@ -44,7 +53,7 @@ class Server:
                 status, _, _ = request('127.0.0.1', self.port, 'GET', '/healthcheck')
                 if status == 200:
                     return
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
             if self.proc.poll() is not None:
                 raise RuntimeError(f'{self.kind} server exited: {self.log.read_text()[-2000:]}')
@@ -52,10 +61,15 @@ class Server:
         raise RuntimeError(f'{self.kind} server did not start: {self.log.read_text()[-2000:]}')
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Signal the server's whole process group (parent and workers)."""
+        """Signal the server's whole process group (parent and workers);
+        whatever is still there after 30 seconds gets SIGKILL."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout=30)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
         self.proc = None
 
 

@@ -22,11 +22,16 @@ def start_cluster(root: Path) -> DevCluster:
     """Start a cluster whose 13 ports are all free."""
     rng = random.Random()
     for _ in range(50):
-        base = rng.randrange(20000, 60000, 100)
-        ports = [base + 10 * n + k for n in range(1, 5) for k in range(3)] + [base + 99]
+        base = rng.randrange(10000, 32000, 100)         # below the ephemeral range (see cluster.free_port)
+        ports = [base + 10 * n + k for n in range(1, 5) for k in range(3)] + [base + 91, base + 99]
         if all(_free(p) for p in ports):
             cluster = DevCluster(root, base + 99, base)
-            if cluster.start() != 0:
+            try:
+                started = cluster.start() == 0
+            except BaseException:
+                cluster.stop()
+                raise
+            if not started:
                 cluster.stop()
                 raise RuntimeError('cluster did not start: ' + ' '.join(
                     p.read_text()[-500:] for p in (root / 'logs').glob('*.log')))

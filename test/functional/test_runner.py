@@ -29,6 +29,13 @@ def test_workers_reload_and_stop(tmp_path):
     node = StorageNode(tmp_path, devices=('sda',), workers=3).setup()
     server = node.servers['account']
     server.start()
+    try:
+        _reload_and_stop(server)
+    finally:
+        server.kill()
+
+
+def _reload_and_stop(server):
     assert server.proc is not None
     parent = server.proc.pid
     assert wait_for(lambda: len(worker_pids(parent)) == 3)
