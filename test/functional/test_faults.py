@@ -62,3 +62,19 @@ def test_one_then_two_object_servers_down(cluster):
     assert refused and stored
     for name, body in {**bodies, **stored}.items():
         assert conn.get_object('faults', name)[1] == body
+
+
+def test_head_shows_the_newest_metadata_after_a_replica_missed_it(cluster):
+    auth = f'http://127.0.0.1:{cluster.proxy_port}/auth/v1.0'
+    conn = sc.Connection(authurl=auth, user='test:tester', key='testing', retries=0)
+    conn.put_container('missed', headers={'X-Container-Meta-Color': 'old'})
+    swift_conf = SwiftConf.load(cluster.swift_dir)
+    ring = Ring.load(cluster.swift_dir / 'container.ring.gz', hash_prefix=swift_conf.hash_prefix,
+                     hash_suffix=swift_conf.hash_suffix)
+    first = ring.get_nodes('AUTH_test', 'missed')[1][0]          # the replica a first-good read asks first
+    name = f'container-{first.device[1:]}'
+    stop_server(cluster, name)
+    conn.post_container('missed', {'X-Container-Meta-Color': 'new'})
+    assert cluster.start() == 0                                  # the stale replica is back, first in line
+    for _ in range(5):
+        assert conn.head_container('missed')['x-container-meta-color'] == 'new'

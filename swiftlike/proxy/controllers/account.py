@@ -14,6 +14,7 @@ from swiftlike.proxy.controllers.base import (
     authorize,
     backend_headers,
     first_good,
+    newest_good,
     quorum_response,
     to_response,
 )
@@ -44,8 +45,11 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
     part = ring.ring.get_part(path.account)
     backend_path = f'/{part}/{path.account}'
     if req.method in ('GET', 'HEAD'):
-        result = first_good(state, ring, part, req.method, backend_path, headers=backend_headers(req),
-                            query=req.query_string)
+        if req.method == 'HEAD':
+            result = newest_good(state, ring, part, 'HEAD', backend_path, headers=backend_headers(req))
+        else:
+            result = first_good(state, ring, part, 'GET', backend_path, headers=backend_headers(req),
+                                query=req.query_string)
         if result.status == 404 and state.conf.account_autocreate and _owns(req, path.account):
             return Response(status=204, headers={'X-Account-Container-Count': '0',
                                                  'X-Account-Object-Count': '0',

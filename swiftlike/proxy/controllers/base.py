@@ -108,6 +108,24 @@ def first_good(state: ProxyState, ring: RingWatcher, part: int, method: str, pat
     return BackendResult(503, {}, b'')
 
 
+def _freshness(result: BackendResult) -> tuple[Timestamp, Timestamp]:
+    put = result.headers.get('X-Backend-Put-Timestamp') or result.headers.get('X-Put-Timestamp') or '0'
+    return Timestamp(put), Timestamp(result.headers.get('X-Backend-Meta-Timestamp') or '0')
+
+
+def newest_good(state: ProxyState, ring: RingWatcher, part: int, method: str, path: str, *,
+                headers: Mapping[str, str]) -> BackendResult:
+    """Ask every primary at once; the freshest 2xx answer (by put and
+    metadata timestamps), else the quorum's answer, else 503. For stats and
+    metadata of accounts and containers, where a replica may have missed a POST."""
+    nodes = ring.ring.get_part_nodes(part)
+    results = state.backend.fan_out(nodes, method, path, [dict(headers)] * len(nodes))
+    good = [r for r in results if r.status // 100 == 2]
+    if good:
+        return max(good, key=_freshness)
+    return best_response(results, len(nodes)) or BackendResult(503, {}, b'')
+
+
 def _cached(req: Request, key: str, ttl: float, fetch: Callable[[], dict[str, Any] | None]
             ) -> dict[str, Any] | None:
     """``fetch()``, remembered in a cache every proxy process shares: a
@@ -140,16 +158,11 @@ def container_info(state: ProxyState, req: Request, account: str, container: str
     primary is asked and the freshest answer kept (a replica that missed a
     metadata POST must not have its stale ACL cached)."""
     def fetch() -> dict[str, Any] | None:
-        ring = state.container_ring.ring
-        part = ring.get_part(account, container)
-        nodes = ring.get_part_nodes(part)
-        results = state.backend.fan_out(nodes, 'HEAD', f'/{part}/{account}/{container}',
-                                        [backend_headers(req)] * len(nodes))
-        found = [r for r in results if r.status // 100 == 2]
-        if not found:
+        part = state.container_ring.ring.get_part(account, container)
+        result = newest_good(state, state.container_ring, part, 'HEAD', f'/{part}/{account}/{container}',
+                             headers=backend_headers(req))
+        if result.status // 100 != 2:
             return None
-        result = max(found, key=lambda r: (Timestamp(r.headers.get('X-Backend-Put-Timestamp', '0')),
-                                           Timestamp(r.headers.get('X-Backend-Meta-Timestamp', '0'))))
         return {'read_acl': result.headers.get('X-Container-Read', ''),
                 'write_acl': result.headers.get('X-Container-Write', ''),
                 'object_count': result.headers.get('X-Container-Object-Count', '0')}

@@ -18,6 +18,7 @@ from swiftlike.proxy.controllers.base import (
     container_info,
     first_good,
     forget_container,
+    newest_good,
     quorum_response,
     to_response,
     update_targets,
@@ -71,8 +72,12 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
     if req.method in ('GET', 'HEAD'):
         ring = state.container_ring
         part = ring.ring.get_part(path.account, path.container or '')
-        result = first_good(state, ring, part, req.method, f'/{part}/{path.account}/{path.container}',
-                            headers=backend_headers(req), query=req.query_string)
+        backend_path = f'/{part}/{path.account}/{path.container}'
+        if req.method == 'HEAD':
+            result = newest_good(state, ring, part, 'HEAD', backend_path, headers=backend_headers(req))
+        else:
+            result = first_good(state, ring, part, 'GET', backend_path, headers=backend_headers(req),
+                                query=req.query_string)
         return to_response(result, body=req.method == 'GET')
     if req.method not in ('PUT', 'POST', 'DELETE'):
         return exc.HTTPMethodNotAllowed()
