@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final, TypeVar
 
 from rings.device import Device
 from rings.errors import RingBuilderError, RingValidationError
+from rings.placement import NONE_DEV
 from rings.tiers import Tier, plan_tiers, tiers_of
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 
 #: Balance reported for a device that holds partitions it should not.
 MAX_BALANCE: Final = 999.99
-_NONE_DEV: Final = 0xFFFFFFFF
 _LEVELS: Final = ('region', 'zone', 'server')
 T = TypeVar('T')
 
@@ -146,7 +146,7 @@ def validate(builder: 'RingBuilder') -> None:
     known = {d.id for d in builder.devs if d is not None}
     for slot, arr in enumerate(arrays):
         used = set(arr)
-        if _NONE_DEV in used:
+        if NONE_DEV in used:
             raise RingValidationError(f'replica {slot} has partitions with no device')
         if used - known:
             raise RingValidationError(f'replica {slot} names unknown devices {sorted(used - known)}')

@@ -52,11 +52,6 @@ class Device:
         """Return a copy with ``changes`` applied."""
         return replace(self, **changes)  # type: ignore[arg-type]
 
-    @property
-    def server(self) -> tuple[int, int, str]:
-        """The server tier key: region, zone and IP address."""
-        return (self.region, self.zone, self.ip)
-
     def __str__(self) -> str:
         host = f'[{self.ip}]' if ':' in self.ip else self.ip
         return f'd{self.id}r{self.region}z{self.zone}-{host}:{self.port}/{self.device}'

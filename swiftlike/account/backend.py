@@ -52,9 +52,7 @@ class AccountBroker(DatabaseBroker):
         item = {'name': name, 'put_timestamp': put_timestamp.internal,
                 'delete_timestamp': delete_timestamp.internal, 'object_count': object_count,
                 'bytes_used': bytes_used}
-        with self.connect() as conn, conn:
-            conn.execute('BEGIN IMMEDIATE')
-            return self._merge_item(conn, item)
+        return self.put_item(item)
 
     def _merge_item(self, conn: sqlite3.Connection, item: Mapping[str, Any]) -> bool:
         row = conn.execute('SELECT put_timestamp, delete_timestamp, object_count, bytes_used '

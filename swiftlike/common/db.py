@@ -235,6 +235,12 @@ class DatabaseBroker:
         if source_id and items:
             self.set_sync(source_id, max(int(i.get('ROWID', 0)) for i in items))
 
+    def put_item(self, item: Mapping[str, Any]) -> bool:
+        """Merge one row in its own transaction; False if what is stored is newer."""
+        with self.connect() as conn, conn:
+            conn.execute('BEGIN IMMEDIATE')
+            return self._merge_item(conn, item)
+
     def _merge_item(self, conn: sqlite3.Connection, item: Mapping[str, Any]) -> bool:
         raise NotImplementedError
 

@@ -3,9 +3,7 @@
 from typing import Final
 
 TXN_ID: Final = 'swiftlike.trans_id'              # str: the request's transaction id, set by catch_errors
-LOGGER: Final = 'swiftlike.logger'                # LoggerAdapter carrying txn_id and client_ip
 AUTHORIZE: Final = 'swiftlike.authorize'          # callable(req) -> Response | None, set by auth middleware
-SOURCE: Final = 'swiftlike.source'                # str: which middleware made a subrequest
 CACHE: Final = 'swiftlike.cache'                  # Cache (get/set/delete with TTL), set by the cache filter
 REMOTE_GROUPS: Final = 'swiftlike.remote_groups'  # frozenset[str]: the user's groups, set by auth
 CLEAN_ACL: Final = 'swiftlike.clean_acl'          # callable(header, value) -> str (ValueError), from auth

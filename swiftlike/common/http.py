@@ -21,7 +21,3 @@ def is_success(status: int) -> bool:
     """
     return 200 <= status < 300
 
-
-def is_server_error(status: int) -> bool:
-    """5xx."""
-    return 500 <= status < 600

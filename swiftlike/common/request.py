@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from swiftlike.common.constraints import ConstraintError
 
@@ -76,11 +75,6 @@ class StoragePath:
         if not part.isdigit() or not part.isascii() or len(part) > 10:
             raise ConstraintError(f'invalid partition {part!r}')
         return cls(device, int(part), segs[2] or '', segs[3], segs[4] if max_names == 3 else None)
-
-
-def query_unquote(value: str) -> str:
-    """A query-string value as text."""
-    return unquote(value)
 
 
 @dataclass(frozen=True, slots=True)

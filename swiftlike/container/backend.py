@@ -50,9 +50,7 @@ class ContainerBroker(DatabaseBroker):
         """Record a version of an object; False if a newer one is recorded."""
         item = {'name': name, 'created_at': timestamp.internal, 'size': size,
                 'content_type': content_type, 'etag': etag, 'deleted': int(deleted)}
-        with self.connect() as conn, conn:
-            conn.execute('BEGIN IMMEDIATE')
-            return self._merge_item(conn, item)
+        return self.put_item(item)
 
     def _merge_item(self, conn: sqlite3.Connection, item: Mapping[str, Any]) -> bool:
         row = conn.execute('SELECT created_at FROM object WHERE name = ?', (item['name'],)).fetchone()

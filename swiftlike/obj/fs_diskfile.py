@@ -16,7 +16,6 @@ from pathlib import Path
 
 from swiftlike.common.exceptions import (
     DeviceUnavailableError,
-    DiskFileDeletedError,
     DiskFileExpiredError,
     DiskFileNoSpaceError,
     DiskFileNotExistError,
@@ -151,11 +150,7 @@ class FsDiskFile:
     def open(self, now: float) -> FsReader:
         """Open the newest data, with any newer .meta applied (see DiskFile.open)."""
         state = self._state()
-        if state.tombstone:
-            raise DiskFileDeletedError(state.timestamp)
-        if not state.data:
-            raise DiskFileNotExistError()
-        fd, meta, body_length = self._open_file(state.data)
+        fd, meta, body_length = self._open_file(layout.live_data(state))
         if state.meta:
             meta_fd, extra, _ = self._open_file(state.meta)
             os.close(meta_fd)
@@ -164,10 +159,11 @@ class FsDiskFile:
             os.close(fd)
             self.quarantine()
             raise DiskFileNotExistError()
-        delete_at = meta.get('X-Delete-At')
-        if delete_at and delete_at.isdigit() and int(delete_at) <= now:
+        try:
+            layout.check_delete_at(meta, now)
+        except DiskFileExpiredError:
             os.close(fd)
-            raise DiskFileExpiredError(Timestamp(meta['X-Timestamp']), meta)
+            raise
         return FsReader(fd, meta, body_length)
 
     def _open_file(self, file_name: str) -> tuple[int, dict[str, str], int]:
@@ -207,9 +203,7 @@ class FsDiskFile:
 
     def write_metadata(self, meta: Mapping[str, str]) -> None:
         """Write a .meta (POST)."""
-        state = self._state()
-        if not state.data:
-            raise DiskFileDeletedError(state.timestamp) if state.tombstone else DiskFileNotExistError()
+        layout.live_data(self._state())
         with self.writer(ext=layout.META) as writer:
             writer.put(meta)
 

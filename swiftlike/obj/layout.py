@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from rings import hash_path
+from swiftlike.common.exceptions import DiskFileDeletedError, DiskFileExpiredError, DiskFileNotExistError
 from swiftlike.common.timestamp import Timestamp
 
 DATA: Final = '.data'
@@ -48,6 +49,26 @@ class HashDirState:
         """Timestamp of the newest data or tombstone."""
         name = self.data or self.tombstone
         return file_timestamp(name) if name else None
+
+
+def live_data(state: HashDirState) -> str:
+    """The data file of a live object.
+
+    :raises DiskFileDeletedError: if a tombstone is newest
+    :raises DiskFileNotExistError: if there is no data
+    """
+    if state.tombstone:
+        raise DiskFileDeletedError(state.timestamp)
+    if not state.data:
+        raise DiskFileNotExistError()
+    return state.data
+
+
+def check_delete_at(meta: dict[str, str], now: float) -> None:
+    """:raises DiskFileExpiredError: if the object's X-Delete-At has passed"""
+    delete_at = meta.get('X-Delete-At')
+    if delete_at and delete_at.isdigit() and int(delete_at) <= now:
+        raise DiskFileExpiredError(Timestamp(meta['X-Timestamp']), meta)
 
 
 def file_timestamp(name: str) -> Timestamp:

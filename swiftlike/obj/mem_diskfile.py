@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 
 from swiftlike.common.exceptions import (
     DeviceUnavailableError,
-    DiskFileDeletedError,
-    DiskFileExpiredError,
-    DiskFileNotExistError,
 )
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.obj import layout
@@ -84,16 +81,10 @@ class MemDiskFile:
     def open(self, now: float) -> MemReader:
         """Open the newest data (see DiskFile.open)."""
         state = layout.read_state(list(self.versions.files))
-        if state.tombstone:
-            raise DiskFileDeletedError(state.timestamp)
-        if not state.data:
-            raise DiskFileNotExistError()
-        body, meta = self.versions.files[state.data]
+        body, meta = self.versions.files[layout.live_data(state)]
         if state.meta:
             meta = merge_post(meta, self.versions.files[state.meta][1])
-        delete_at = meta.get('X-Delete-At')
-        if delete_at and delete_at.isdigit() and int(delete_at) <= now:
-            raise DiskFileExpiredError(Timestamp(meta['X-Timestamp']), meta)
+        layout.check_delete_at(meta, now)
         return MemReader(body, dict(meta))
 
     @contextmanager
@@ -103,9 +94,7 @@ class MemDiskFile:
 
     def write_metadata(self, meta: Mapping[str, str]) -> None:
         """Store a .meta."""
-        state = layout.read_state(list(self.versions.files))
-        if not state.data:
-            raise DiskFileDeletedError(state.timestamp) if state.tombstone else DiskFileNotExistError()
+        layout.live_data(layout.read_state(list(self.versions.files)))
         with self.writer(ext=layout.META) as writer:
             writer.put(meta)
 

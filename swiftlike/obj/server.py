@@ -17,7 +17,7 @@ from swiftlike.common.concurrency import timeout
 from swiftlike.common.config import parse_conf
 from swiftlike.common.exceptions import DeviceUnavailableError, DiskFileNotExistError
 from swiftlike.common.http import HTTPClientDisconnect
-from swiftlike.common.request import StoragePath, wsgi_path_to_str
+from swiftlike.common.request import StoragePath, parse_update_targets, wsgi_path_to_str
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
@@ -28,7 +28,7 @@ from swiftlike.obj.diskfile import DiskFile, ObjectName, ObjectStore
 from swiftlike.obj.fs_diskfile import FsObjectStore
 from swiftlike.obj.mem_diskfile import MemObjectStore
 from swiftlike.obj.responses import object_response
-from swiftlike.obj.updates import ContainerUpdater, parse_targets
+from swiftlike.obj.updates import ContainerUpdater
 
 CHUNK: Final = 65536
 #: Request headers stored with an object, besides user metadata and sysmeta.
@@ -125,7 +125,7 @@ class ObjectServer(BaseStorageServer):
 
     def _update_container(self, req: Request, op: str, name: ObjectName, headers: dict[str, str]) -> None:
         try:
-            targets = parse_targets(req.headers)
+            targets = parse_update_targets(req.headers, 'Container')
         except ValueError as err:
             raise exc.HTTPBadRequest(body=f'{err}\n') from None
         if not targets:

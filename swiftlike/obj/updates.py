@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 from swiftlike.common.concurrency import run_all
 from swiftlike.common.direct_client import BackendResponse, HttpPool, direct_request
 from swiftlike.common.http import is_success
 from swiftlike.common.request import UpdateTarget as Target
-from swiftlike.common.request import parse_update_targets
 from swiftlike.obj import async_pending
 from swiftlike.obj.async_pending import PendingUpdate
 
 logger = logging.getLogger(__name__)
 
 Sender = Callable[..., BackendResponse]
-
-
-def parse_targets(headers: Mapping[str, str]) -> list[Target]:
-    """The container servers named in X-Container-Host / -Device / -Partition.
-
-    :raises ValueError: if they are malformed
-    """
-    return parse_update_targets(headers, 'Container')
 
 
 class ContainerUpdater:
