@@ -4,7 +4,9 @@ device (so one node can fail alone), and a proxy with tempauth, all on
 127.0.0.1 under one data directory.
 
 ``start`` (in the background), ``run`` (in the foreground until Ctrl-C),
-``stop``, ``status``. A developer tool: it writes configs from etc/*-sample
+``stop``, ``status``; ``start`` also starts every node's daemons (unless
+``--no-daemons``), and ``once DAEMON`` runs one pass of a daemon on every
+node and waits for it. A developer tool: it writes configs from etc/*-sample
 and starts processes; the servers themselves know nothing of it.
 """
 
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import Final
 
 from rings import RingBuilder
+from swiftlike.common import recon
+from swiftlike.daemons import DAEMONS
 
 TOP: Final = Path(__file__).resolve().parents[1]
 DEVICES: Final = 4
@@ -45,8 +49,10 @@ def storage_port(kind: str, n: int, base: int = 6200) -> int:
 class DevCluster:
     """One cluster under ``data``."""
 
-    def __init__(self, data: Path, proxy_port: int, base_port: int = 6200) -> None:
+    def __init__(self, data: Path, proxy_port: int, base_port: int = 6200, *,
+                 with_daemons: bool = True) -> None:
         self.data = data.resolve()
+        self.with_daemons = with_daemons
         self.proxy_port = proxy_port
         self.base_port = base_port
         self.swift_dir = self.data / 'swift'
@@ -90,9 +96,21 @@ class DevCluster:
                 .replace('mount_check = true', 'mount_check = false')
                 .replace('bind_ip = 0.0.0.0', 'bind_ip = 127.0.0.1'))
         port = storage_port(kind, n, self.base_port)
-        text = '\n'.join(f'bind_port = {port}' if line.startswith('bind_port') else line
-                         for line in text.splitlines())
-        (self.etc / f'{kind}-{n}.conf').write_text(text + '\n')
+        local = {'bind_port': str(port), 'recon_cache_path': str(self.recon_dir(n)),
+                 # every node's expirer takes its share of the queue
+                 'processes': str(DEVICES), 'process': str(n - 1),
+                 # a dev cluster is small: audit without pacing
+                 'files_per_second': '0', 'bytes_per_second': '0', 'zero_byte_files_per_second': '0',
+                 'databases_per_second': '0'}
+        lines = []
+        for line in text.splitlines():
+            key = line.partition('=')[0].strip()
+            lines.append(f'{key} = {local[key]}' if key in local and '=' in line else line)
+        (self.etc / f'{kind}-{n}.conf').write_text('\n'.join(lines) + '\n')
+
+    def recon_dir(self, n: int) -> Path:
+        """Where node ``n``'s daemons record their passes."""
+        return self.data / 'recon' / str(n)
 
     @property
     def memcached_port(self) -> int:
@@ -117,6 +135,12 @@ class DevCluster:
                 for kind in ('account', 'container', 'object') for n in range(1, DEVICES + 1)]
         return [*out, ('proxy', self.etc / 'proxy.conf', self.proxy_port)]
 
+    def daemon_groups(self) -> list[tuple[str, Path, list[str]]]:
+        """(name, config, daemons) of the process running each node's daemons of one kind."""
+        return [(f'daemons-{kind}-{n}', self.etc / f'{kind}-{n}.conf',
+                 [name for name, (k, _) in DAEMONS.items() if k == kind])
+                for kind in KINDS for n in range(1, DEVICES + 1)]
+
     def pid(self, name: str) -> int | None:
         """The server's pid while it runs (a child of ours that exited is reaped)."""
         try:
@@ -134,11 +158,13 @@ class DevCluster:
             return None
         return pid
 
-    def start_server(self, name: str, conf: Path, port: int) -> None:
+    def start_server(self, name: str, conf: Path, port: int, daemons: list[str] | None = None) -> None:
         if self.pid(name):
             return
         kind = 'proxy' if name == 'proxy' else name.split('-')[0]
         command = [str(Path(sys.executable).parent / f'swiftlike-{kind}-server'), str(conf)]
+        if daemons:
+            command = [str(Path(sys.executable).parent / 'swiftlike-daemons'), str(conf), *daemons]
         if name == 'memcached':
             command = [shutil.which('memcached') or 'memcached', '-l', '127.0.0.1', '-p', str(port),
                        '-U', '0', '-m', '64', '-u', 'root' if os.geteuid() == 0 else getpass.getuser()]
@@ -177,18 +203,48 @@ class DevCluster:
             print(f'cluster: {", ".join(s[0] for s in pending)} did not answer; see {self.logs}',
                   file=sys.stderr)
             return 1
+        if self.with_daemons:
+            for name, conf, daemons in self.daemon_groups():
+                self.start_server(name, conf, 0, daemons)
         self.print_usage()
         return 0
 
+    def once(self, daemon: str) -> int:
+        """One pass of ``daemon`` on every node, side by side; a line per node."""
+        if daemon not in DAEMONS:
+            print(f'cluster: unknown daemon {daemon!r}; one of: {", ".join(DAEMONS)}', file=sys.stderr)
+            return 2
+        kind = DAEMONS[daemon][0]
+        if not (self.etc / f'{kind}-1.conf').exists():
+            print(f'cluster: no cluster in {self.data} (start it first)', file=sys.stderr)
+            return 1
+        script = str(Path(sys.executable).parent / f'swiftlike-{daemon}')
+        procs = []
+        for n in range(1, DEVICES + 1):
+            with open(self.logs / f'{daemon}-{n}.log', 'ab') as log:
+                procs.append(subprocess.Popen([script, str(self.etc / f'{kind}-{n}.conf'), '--once'],
+                                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        codes = [p.wait() for p in procs]
+        for n, code in enumerate(codes, 1):
+            record = recon.read(self.recon_dir(n), daemon).get('once', {})
+            counts = ' '.join(f'{k}={v}' for k, v in record.get('stats', {}).items())
+            print(f'{daemon} node {n}: {"ok" if code == 0 else f"exit {code}"} in '
+                  f'{record.get("duration", 0):.2f} s (cpu {record.get("cpu", 0):.2f} s) {counts}')
+        return 0 if not any(codes) else 1
+
+    def processes(self) -> list[str]:
+        """Names of every process of the cluster."""
+        return [s[0] for s in self.servers()] + [g[0] for g in self.daemon_groups()]
+
     def stop(self) -> int:
-        for name, _, _ in reversed(self.servers()):
+        for name in reversed(self.processes()):
             pid = self.pid(name)
             if pid:
                 os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(self.pid(s[0]) for s in self.servers()):
+        while time.monotonic() < deadline and any(self.pid(name) for name in self.processes()):
             time.sleep(0.1)
-        for name, _, _ in self.servers():
+        for name in self.processes():
             pid = self.pid(name)
             if pid:
                 os.killpg(pid, signal.SIGKILL)
@@ -203,7 +259,12 @@ class DevCluster:
             state = 'up' if pid and self.healthy(port) else ('starting' if pid else 'down')
             up += state == 'up'
             print(f'{name:<12} port {port:<6} {state}{f"  pid {pid}" if pid else ""}')
-        return 0 if up == len(self.servers()) else 1
+        for name, _, daemons in self.daemon_groups() if self.with_daemons else []:
+            pid = self.pid(name)
+            up += bool(pid)
+            print(f'{name:<20} {"up" if pid else "down"}{f"  pid {pid}" if pid else ""}  {" ".join(daemons)}')
+        expected = len(self.servers()) + (len(self.daemon_groups()) if self.with_daemons else 0)
+        return 0 if up == expected else 1
 
     def run(self) -> int:
         code = self.start()
@@ -239,16 +300,24 @@ Stop with: bin/cluster stop{self.options()}''')
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``bin/cluster {start,stop,status,run} [--data DIR] [--port 8080]``."""
+    """``bin/cluster {start,stop,status,run} [--data DIR] [--port 8080]``,
+    ``bin/cluster once DAEMON [--data DIR]``."""
     parser = argparse.ArgumentParser(prog='bin/cluster', description=__doc__.splitlines()[0])
-    parser.add_argument('command', choices=('start', 'stop', 'status', 'run'))
+    parser.add_argument('command', choices=('start', 'stop', 'status', 'run', 'once'))
+    parser.add_argument('daemon', nargs='?', help=f'for once: one of {", ".join(DAEMONS)}')
+    parser.add_argument('--no-daemons', action='store_true',
+                        help='start only the servers (run daemon passes with `once`)')
     parser.add_argument('--data', type=Path, default=TOP / 'data', help='data directory (default: ./data)')
     parser.add_argument('--port', type=int, default=8080, help='proxy port (default 8080)')
     parser.add_argument('--base-port', type=int, default=6200,
                         help='storage servers listen on base + 10 x device + 0/1/2 (default 6200)')
     args = parser.parse_args(argv)
-    cluster = DevCluster(args.data, args.port, args.base_port)
+    cluster = DevCluster(args.data, args.port, args.base_port, with_daemons=not args.no_daemons)
+    if (args.command == 'once') != bool(args.daemon):
+        parser.error('a daemon name goes with `once`, and only with it')
     try:
+        if args.command == 'once':
+            return cluster.once(args.daemon)
         return int(getattr(cluster, args.command)())
     except BrokenPipeError:          # e.g. `bin/cluster status | head`
         return 0

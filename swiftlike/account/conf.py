@@ -18,4 +18,5 @@ class AccountServerConf:
     workers: int = 1
     max_clients: int = 1024
     db_timeout: float = 25.0
+    client_timeout: float = 60.0
     log_level: str = 'INFO'

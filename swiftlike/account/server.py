@@ -11,7 +11,7 @@ from webob import Request, Response, exc
 from swiftlike.account.backend import AccountBroker
 from swiftlike.account.conf import AccountServerConf
 from swiftlike.common import constraints as cons
-from swiftlike.common import db_http
+from swiftlike.common import db_http, expiring
 from swiftlike.common.config import parse_conf
 from swiftlike.common.db import ConnectionPool
 from swiftlike.common.request import StoragePath
@@ -87,6 +87,9 @@ class AccountServer(BaseStorageServer):
             raise exc.HTTPBadRequest(body='a container report needs X-Object-Count and X-Bytes-Used\n')
         put_ts = _report_timestamp(req, 'X-Put-Timestamp')
         delete_ts = _report_timestamp(req, 'X-Delete-Timestamp')
+        if path.account.startswith(expiring.AUTO_CREATE_PREFIX):
+            with db_http.db_errors(path.device):
+                self._broker(path).initialize(put_ts, account=path.account)
         broker, _ = self._live(path)
         with db_http.db_errors(path.device):
             broker.put_container(path.container or '', put_ts, delete_ts, int(counts[0]), int(counts[1]))
@@ -150,6 +153,15 @@ class AccountServer(BaseStorageServer):
         broker = self._broker(path)
         with db_http.db_errors(path.device):
             return db_http.replicate(broker, req)
+
+    @public
+    def SYNC(self, req: Request) -> Response:
+        """A whole-database copy from a replicator (see db_http.receive_db)."""
+        path = self._path(req)
+        broker = self._broker(path)
+        with db_http.db_errors(path.device):
+            return db_http.receive_db(broker, req, self.conf.devices / path.device / 'tmp',
+                                      self.conf.client_timeout)
 
 
 def app_factory(global_conf: dict[str, str], **local_conf: str) -> AccountServer:

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -203,6 +203,12 @@ class DatabaseBroker:
                          'WHERE delete_timestamp < ?', (timestamp.internal, timestamp.internal,
                                                         timestamp.internal))
 
+    def merge_info(self, info: Mapping[str, Any]) -> None:
+        """Merge another replica's put and delete timestamps and metadata, newest winning."""
+        self.update_put_timestamp(Timestamp(info['put_timestamp']))
+        self.mark_deleted(Timestamp(info['delete_timestamp']))
+        self.update_metadata(self.metadata(info))
+
     # -- replication ----------------------------------------------------------------
 
     def get_sync(self, remote_id: str) -> int:
@@ -226,7 +232,7 @@ class DatabaseBroker:
                                 'ORDER BY ROWID LIMIT ?', (row_id, limit)).fetchall()
         return [dict(r) for r in rows]
 
-    def merge_items(self, items: list[Mapping[str, Any]], source_id: str | None = None) -> None:
+    def merge_items(self, items: Sequence[Mapping[str, Any]], source_id: str | None = None) -> None:
         """Merge rows from another replica (newest wins) and advance its sync point."""
         with self.connect() as conn, conn:
             conn.execute('BEGIN IMMEDIATE')

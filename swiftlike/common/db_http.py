@@ -13,6 +13,8 @@ from typing import Any, Final
 from webob import Request, Response, exc
 
 from rings import hash_path
+from swiftlike.common import db_sync
+from swiftlike.common.concurrency import timeout
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.exceptions import (
@@ -121,6 +123,31 @@ def listing_response(req: Request, entries: list[dict[str, Any]], kind: str, nam
     return resp
 
 
+def _check_info(info: dict[str, Any]) -> None:
+    """:raises ValueError: unless ``info`` has valid timestamps and metadata"""
+    Timestamp(info['put_timestamp'])
+    Timestamp(info['delete_timestamp'])
+    for value, timestamp in json.loads(info.get('metadata') or '{}').values():
+        if not isinstance(value, str):
+            raise ValueError('metadata values are strings')
+        Timestamp(timestamp)
+
+
+def receive_db(broker: DatabaseBroker, req: Request, tmp_dir: Path, read_timeout: float) -> Response:
+    """SYNC: a whole-database copy (see swiftlike.common.db_sync); 201."""
+    source_id = req.headers.get('X-Backend-Source-Id', '')
+    max_row = req.headers.get('X-Backend-Source-Max-Row', '')
+    if not source_id or not max_row.isdigit() or req.content_length is None:
+        raise exc.HTTPBadRequest(body='SYNC needs X-Backend-Source-Id, -Max-Row and Content-Length\n')
+    try:
+        result = db_sync.receive(broker, req.environ['wsgi.input'], req.content_length, tmp_dir=tmp_dir,
+                                 source_id=source_id, source_max_row=int(max_row),
+                                 read_timeout=lambda: timeout(read_timeout))
+    except ValueError as err:
+        raise exc.HTTPUnprocessableEntity(body=f'{err}\n') from None
+    return Response(status=201, json_body={'result': result})
+
+
 def replicate(broker: DatabaseBroker, req: Request) -> Response:
     """REPLICATE with a JSON body ``{"op": ...}``:
 
@@ -128,11 +155,13 @@ def replicate(broker: DatabaseBroker, req: Request) -> Response:
       sync point for ``remote_id``;
     * ``get_items``: rows after ``since`` (at most ``limit``);
     * ``merge_items``: merge ``items`` from ``source_id``, newest winning;
-    * ``merge_metadata``: merge ``metadata``.
+    * ``merge_info``: merge ``info`` (put and delete timestamps, metadata).
     """
     try:
         body = json.loads(req.body or b'{}')
         op = body['op']
+        if op == 'merge_info':
+            _check_info(body['info'])
     except (ValueError, KeyError, TypeError):
         raise exc.HTTPBadRequest(body='REPLICATE needs a JSON body with an "op"\n') from None
     if op == 'sync':
@@ -146,7 +175,7 @@ def replicate(broker: DatabaseBroker, req: Request) -> Response:
     if op == 'merge_items':
         broker.merge_items(list(body.get('items', [])), str(body.get('source_id') or '') or None)
         return Response(status=202)
-    if op == 'merge_metadata':
-        broker.update_metadata({k: (v[0], v[1]) for k, v in body.get('metadata', {}).items()})
+    if op == 'merge_info':
+        broker.merge_info(body['info'])
         return Response(status=202)
     raise exc.HTTPBadRequest(body=f'unknown REPLICATE op {op!r}\n')

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import quote
 
 from swiftlike.common.concurrency import Timeout, timeout
@@ -41,7 +42,9 @@ class HttpPool:
 
 
 def _exchange(conn: http.client.HTTPConnection, method: str, target: str, *, headers: dict[str, str],
-              body: bytes, node_timeout: float) -> tuple[BackendResponse, bool]:
+              body: bytes | BinaryIO, node_timeout: float) -> tuple[BackendResponse, bool]:
+    if not isinstance(body, bytes):
+        body.seek(0)
     with timeout(node_timeout):
         conn.request(method, target, body=body or None, headers=headers)
         resp = conn.getresponse()
@@ -51,17 +54,19 @@ def _exchange(conn: http.client.HTTPConnection, method: str, target: str, *, hea
 
 
 def direct_request(host: str, port: int, method: str, path: str, *,
-                   headers: Mapping[str, str] | None = None, body: bytes = b'',
+                   headers: Mapping[str, str] | None = None, body: bytes | BinaryIO = b'',
                    conn_timeout: float = 0.5, node_timeout: float = 3.0,
-                   pool: HttpPool | None = None) -> BackendResponse:
-    """Send one request; ``path`` is unquoted text (it is quoted here).
+                   pool: HttpPool | None = None, query: str = '') -> BackendResponse:
+    """Send one request; ``path`` is unquoted text (it is quoted here),
+    ``query`` an encoded query string. A
+    file ``body`` is streamed (give its Content-Length in ``headers``).
 
     A pooled connection that turns out to be closed by the peer is retried
     once on a new connection.
 
     :raises OSError: or concurrency.Timeout, if the node cannot be reached in time
     """
-    target, hdrs = quote(path), dict(headers or {})
+    target, hdrs = quote(path) + (f'?{query}' if query else ''), dict(headers or {})
     conn = pool.take(host, port) if pool else None
     if conn is not None:
         try:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from rings import Device
 from swiftlike.common.constraints import ConstraintError
 
 
@@ -111,4 +112,17 @@ def parse_update_targets(headers: Mapping[str, str], kind: str) -> list[UpdateTa
         if not port.isdigit() or not address:
             raise ValueError(f'bad X-{kind}-Host {host!r}')
         targets.append(UpdateTarget(address.strip('[]'), int(port), device, int(partition)))
+    return targets
+
+
+def update_targets(nodes: Sequence[Device], count: int, prefix: str, part: int) -> list[dict[str, str]]:
+    """Headers telling each of ``count`` backends which listing servers to
+    update: the nodes are dealt round-robin so every listing replica is told."""
+    targets: list[dict[str, str]] = [{} for _ in range(count)]
+    for i, node in enumerate(nodes):
+        target = targets[i % count] if count else {}
+        host = f'[{node.ip}]:{node.port}' if ':' in node.ip else f'{node.ip}:{node.port}'
+        for key, value in ((f'X-{prefix}-Host', host), (f'X-{prefix}-Device', node.device)):
+            target[key] = f'{target[key]},{value}' if key in target else value
+        target[f'X-{prefix}-Partition'] = str(part)
     return targets

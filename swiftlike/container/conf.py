@@ -20,4 +20,5 @@ class ContainerServerConf:
     conn_timeout: float = 0.5
     node_timeout: float = 3.0
     db_timeout: float = 25.0
+    client_timeout: float = 60.0
     log_level: str = 'INFO'

@@ -11,7 +11,7 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
-from swiftlike.common import db_http
+from swiftlike.common import db_http, expiring
 from swiftlike.common.config import parse_conf
 from swiftlike.common.db import ConnectionPool
 from swiftlike.common.request import StoragePath, parse_update_targets
@@ -100,6 +100,8 @@ class ContainerServer(BaseStorageServer):
             raise exc.HTTPBadRequest(body='an object row needs X-Size, X-Content-Type and X-Etag\n')
         broker = self._broker(path)
         with db_http.db_errors(path.device):
+            if path.account.startswith(expiring.AUTO_CREATE_PREFIX) and not broker.exists():
+                broker.initialize(timestamp, account=path.account, container=path.container)
             broker.put_object(path.obj or '', timestamp, int(size), req.headers['X-Content-Type'],
                               req.headers['X-Etag'])
         return exc.HTTPCreated()
@@ -170,6 +172,15 @@ class ContainerServer(BaseStorageServer):
         broker = self._broker(path)
         with db_http.db_errors(path.device):
             return db_http.replicate(broker, req)
+
+    @public
+    def SYNC(self, req: Request) -> Response:
+        """A whole-database copy from a replicator (see db_http.receive_db)."""
+        path = self._path(req)
+        broker = self._broker(path)
+        with db_http.db_errors(path.device):
+            return db_http.receive_db(broker, req, self.conf.devices / path.device / 'tmp',
+                                      self.conf.client_timeout)
 
 
 def app_factory(global_conf: dict[str, str], **local_conf: str) -> ContainerServer:

@@ -23,5 +23,6 @@ class ObjectServerConf:
     container_update_timeout: float = 1.0
     reclaim_age: float = 604800.0
     fsync: bool = True
+    verify_get_max_bytes: int = 1048576
     backend: str = 'fs'
     log_level: str = 'INFO'

@@ -89,6 +89,10 @@ class DiskFile(Protocol):
         """Write a tombstone at ``timestamp``."""
         ...
 
+    def quarantine(self) -> None:
+        """Move the object's files aside (found corrupt), so replication restores a good copy."""
+        ...
+
 
 class ObjectStore(Protocol):
     """All objects of a node's devices."""
@@ -103,4 +107,9 @@ class ObjectStore(Protocol):
     def suffix_hashes(self, device: str, partition: int, recalculate: list[str]) -> dict[str, str]:
         """Hashes of a partition's suffixes (for replication), recalculating
         the given suffixes and any invalidated by writes."""
+        ...
+
+    def suffix_files(self, device: str, partition: int, suffixes: list[str]) -> dict[str, list[str]]:
+        """The file names of each object (by name hash) in ``suffixes``
+        of a partition, after removing obsolete files."""
         ...

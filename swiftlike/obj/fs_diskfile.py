@@ -218,13 +218,19 @@ class FsDiskFile:
 
     def quarantine(self) -> None:
         """Move the hash directory aside so replication restores a good copy."""
-        target = self.store.devices / self.name.device / 'quarantined' / 'objects'
-        target.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(self.hash_dir, target / f'{self.hash_dir.name}-{time.time():.5f}')
-        except OSError:
-            shutil.rmtree(self.hash_dir, ignore_errors=True)
-        hashes.invalidate(self.hash_dir.parent.parent, self.hash_dir.parent.name)
+        quarantine(self.store.devices / self.name.device, self.hash_dir)
+
+
+def quarantine(device_dir: Path, hash_dir: Path) -> None:
+    """Move ``hash_dir`` to ``<device>/quarantined/objects/`` and mark its suffix
+    changed, so the replicator restores a good copy from another replica."""
+    target = device_dir / 'quarantined' / 'objects'
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(hash_dir, target / f'{hash_dir.name}-{time.time():.5f}')
+    except OSError:
+        shutil.rmtree(hash_dir, ignore_errors=True)
+    hashes.invalidate(hash_dir.parent.parent, hash_dir.parent.name)
 
 
 def merge_post(data_meta: dict[str, str], post_meta: dict[str, str]) -> dict[str, str]:
@@ -300,3 +306,19 @@ class FsObjectStore:
         now = self.clock()
         return hashes.get_hashes(part_dir, recalculate,
                                  lambda d: clean_hash_dir(d, self.reclaim_age, now))
+
+    def suffix_files(self, device: str, partition: int, suffixes: list[str]) -> dict[str, list[str]]:
+        """See ObjectStore.suffix_files."""
+        part_dir = self.check_device(device) / 'objects' / str(partition)
+        now = self.clock()
+        found: dict[str, list[str]] = {}
+        for suffix in suffixes:
+            try:
+                names = os.listdir(part_dir / suffix)
+            except FileNotFoundError:
+                continue
+            for name_hash in names:
+                kept = clean_hash_dir(part_dir / suffix / name_hash, self.reclaim_age, now)
+                if kept:
+                    found[name_hash] = sorted(kept)
+        return found

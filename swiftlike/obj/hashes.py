@@ -76,7 +76,8 @@ def _load(path: Path) -> dict[str, str | None]:
 def get_hashes(part_dir: Path, recalculate: list[str], clean: CleanHashDir) -> dict[str, str]:
     """The partition's suffix hashes, recomputing invalidated and requested ones."""
     with partition_lock(part_dir):
-        hashes = _load(part_dir / HASHES)
+        stored = _load(part_dir / HASHES)
+        hashes = dict(stored)
         try:
             stale = set((part_dir / INVALID).read_text().split())
         except FileNotFoundError:
@@ -90,8 +91,9 @@ def get_hashes(part_dir: Path, recalculate: list[str], clean: CleanHashDir) -> d
             if value is None:
                 hashes[suffix] = suffix_hash(part_dir / suffix, clean)
         result = {k: v for k, v in hashes.items() if v}
-        tmp = part_dir / (HASHES + '.tmp')
-        tmp.write_text(json.dumps(result, sort_keys=True))
-        os.replace(tmp, part_dir / HASHES)
-        (part_dir / INVALID).unlink(missing_ok=True)
+        if result != stored or stale:
+            tmp = part_dir / (HASHES + '.tmp')
+            tmp.write_text(json.dumps(result, sort_keys=True))
+            os.replace(tmp, part_dir / HASHES)
+            (part_dir / INVALID).unlink(missing_ok=True)
     return result

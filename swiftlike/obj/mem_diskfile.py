@@ -103,6 +103,10 @@ class MemDiskFile:
         with self.writer(ext=layout.TOMBSTONE) as writer:
             writer.put({'X-Timestamp': timestamp.internal, 'name': self.name.path})
 
+    def quarantine(self) -> None:
+        """Forget every version (a memory store has nowhere to move them)."""
+        self.versions.files.clear()
+
 
 class MemObjectStore:
     """Objects of named devices, in memory."""
@@ -120,15 +124,24 @@ class MemObjectStore:
         key = (name.device, name.partition, name.path)
         return MemDiskFile(self._objects.setdefault(key, _Versions()), name)
 
-    def suffix_hashes(self, device: str, partition: int, recalculate: list[str]) -> dict[str, str]:
-        """md5 of each suffix's object names and file names."""
+    def _partition(self, device: str, partition: int) -> Iterator[tuple[str, list[str]]]:
+        """(name hash, file names) of a partition's objects, by name hash."""
         if device not in self.devices:
             raise DeviceUnavailableError(f'no device {device!r}')
+        found = [(hashlib.md5(path.encode('utf-8'), usedforsecurity=False).hexdigest(), sorted(v.files))
+                 for (dev, part, path), v in self._objects.items()
+                 if dev == device and part == partition and v.files]
+        return iter(sorted(found))
+
+    def suffix_hashes(self, device: str, partition: int, recalculate: list[str]) -> dict[str, str]:
+        """md5 of each suffix's object names and file names."""
         by_suffix: dict[str, hashlib._Hash] = {}
-        for (dev, part, path), versions in sorted(self._objects.items()):
-            if dev != device or part != partition or not versions.files:
-                continue
-            name_hash = hashlib.md5(path.encode('utf-8'), usedforsecurity=False).hexdigest()
+        for name_hash, files in self._partition(device, partition):
             md5 = by_suffix.setdefault(layout.suffix_of(name_hash), hashlib.md5(usedforsecurity=False))
-            md5.update(name_hash.encode() + ''.join(sorted(versions.files)).encode())
+            md5.update(name_hash.encode() + ''.join(files).encode())
         return {suffix: md5.hexdigest() for suffix, md5 in by_suffix.items()}
+
+    def suffix_files(self, device: str, partition: int, suffixes: list[str]) -> dict[str, list[str]]:
+        """See ObjectStore.suffix_files."""
+        return {h: files for h, files in self._partition(device, partition)
+                if layout.suffix_of(h) in suffixes}

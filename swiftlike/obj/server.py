@@ -5,6 +5,7 @@ only speaks HTTP."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,24 +14,26 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
+from swiftlike.common import expiring
 from swiftlike.common.concurrency import timeout
 from swiftlike.common.config import parse_conf
-from swiftlike.common.exceptions import DeviceUnavailableError, DiskFileNotExistError
+from swiftlike.common.exceptions import DeviceUnavailableError, DiskFileExpiredError, DiskFileNotExistError
 from swiftlike.common.http import HTTPClientDisconnect
-from swiftlike.common.request import StoragePath, parse_update_targets, wsgi_path_to_str
+from swiftlike.common.request import StoragePath, UpdateTarget, parse_update_targets, wsgi_path_to_str
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
-from swiftlike.obj import layout
+from swiftlike.obj import layout, sync
 from swiftlike.obj.async_pending import PendingUpdate
 from swiftlike.obj.conf import ObjectServerConf
-from swiftlike.obj.diskfile import DiskFile, ObjectName, ObjectStore
+from swiftlike.obj.diskfile import DiskFile, ObjectName, ObjectReader, ObjectStore
 from swiftlike.obj.fs_diskfile import FsObjectStore
 from swiftlike.obj.mem_diskfile import MemObjectStore
 from swiftlike.obj.responses import object_response
 from swiftlike.obj.updates import ContainerUpdater
 
 CHUNK: Final = 65536
+EMPTY_MD5: Final = 'd41d8cd98f00b204e9800998ecf8427e'
 #: Request headers stored with an object, besides user metadata and sysmeta.
 STORED: Final = ('Content-Encoding', 'Content-Disposition', 'X-Delete-At', 'X-Object-Manifest',
                  'X-Static-Large-Object')
@@ -92,10 +95,10 @@ class ObjectServer(BaseStorageServer):
         if delete_at is not None and (not delete_at.isdigit() or int(delete_at) <= self.clock()):
             raise exc.HTTPBadRequest(body='X-Delete-At must be a time in the future\n')
 
-    def _read_body(self, req: Request, write: Callable[[bytes], int]) -> tuple[str, int]:
-        """Stream the body into ``write``; (md5 hex, size)."""
+    def _read_body(self, req: Request, write: Callable[[bytes], int],
+                   remaining: int | None) -> tuple[str, int]:
+        """Stream ``remaining`` bytes (or all) of the body into ``write``; (md5 hex, size)."""
         md5 = hashlib.md5(usedforsecurity=False)
-        remaining = req.content_length
         stream = req.environ['wsgi.input']
         size = 0
         while remaining is None or remaining > 0:
@@ -123,22 +126,35 @@ class ObjectServer(BaseStorageServer):
                 meta[key.title() if key in STORED else key] = value
         return meta
 
-    def _update_container(self, req: Request, op: str, name: ObjectName, headers: dict[str, str]) -> None:
-        try:
-            targets = parse_update_targets(req.headers, 'Container')
-        except ValueError as err:
-            raise exc.HTTPBadRequest(body=f'{err}\n') from None
-        if not targets:
+    def _send_update(self, req: Request, device: str, update: PendingUpdate) -> None:
+        """Send a listing update (an async pending if a target fails)."""
+        if not update.targets:
             return
-        headers['X-Trans-Id'] = req.headers.get('X-Trans-Id', '-')
-        update = PendingUpdate(op, name.account, name.container, name.obj, headers, targets)
-        with device_errors(name.device):
-            name_hash = layout.object_hash(name.account, name.container, name.obj,
+        update.headers['X-Trans-Id'] = req.headers.get('X-Trans-Id', '-')
+        with device_errors(device):
+            name_hash = layout.object_hash(update.account, update.container, update.obj,
                                            prefix=self.swift_conf.hash_prefix,
                                            suffix=self.swift_conf.hash_suffix)
-            device_dir = self.conf.devices / name.device
-            self.updater.update(update, device_dir=device_dir, name_hash=name_hash,
-                                timestamp=headers['X-Timestamp'])
+            self.updater.update(update, device_dir=self.conf.devices / device, name_hash=name_hash,
+                                timestamp=update.headers['X-Timestamp'])
+
+    def _update_container(self, req: Request, op: str, name: ObjectName, headers: dict[str, str]) -> None:
+        targets = _targets(req, 'Container')
+        update = PendingUpdate(op, name.account, name.container, name.obj, headers, targets)
+        self._send_update(req, name.device, update)
+
+    def _queue_expiry(self, req: Request, name: ObjectName, delete_at: str | None,
+                      timestamp: Timestamp) -> None:
+        """Queue the object for the object-expirer (see swiftlike.common.expiring)."""
+        if not delete_at:
+            return
+        at = int(delete_at)
+        entry = expiring.entry_name(at, name.account, name.container, name.obj)
+        headers = {'X-Timestamp': timestamp.internal, 'X-Size': '0', 'X-Content-Type': 'text/plain',
+                   'X-Etag': EMPTY_MD5}
+        update = PendingUpdate('PUT', expiring.ACCOUNT, expiring.container_for(at), entry, headers,
+                               _targets(req, 'Delete-At'))
+        self._send_update(req, name.device, update)
 
     @public
     def PUT(self, req: Request) -> Response:
@@ -149,7 +165,7 @@ class ObjectServer(BaseStorageServer):
         df = self._diskfile(name)
         self._check_newer(df, timestamp)
         with device_errors(name.device), df.writer(req.content_length) as writer:
-            etag, size = self._read_body(req, writer.write)
+            etag, size = self._read_body(req, writer.write, req.content_length)
             expected = req.headers.get('ETag', '').strip('"').lower()
             if expected and expected != etag:
                 raise exc.HTTPUnprocessableEntity(body='ETag does not match the body\n')
@@ -157,6 +173,7 @@ class ObjectServer(BaseStorageServer):
         self._update_container(req, 'PUT', name, {
             'X-Timestamp': timestamp.internal, 'X-Size': str(size), 'X-Etag': etag,
             'X-Content-Type': req.headers['Content-Type']})
+        self._queue_expiry(req, name, req.headers.get('X-Delete-At'), timestamp)
         return exc.HTTPCreated(headers={'ETag': etag})
 
     def _open(self, req: Request, name: ObjectName) -> Response:
@@ -164,6 +181,9 @@ class ObjectServer(BaseStorageServer):
         try:
             with device_errors(name.device):
                 reader = df.open(self.clock())
+                if req.method == 'GET' and 'Range' not in req.headers \
+                        and reader.content_length <= self.conf.verify_get_max_bytes:
+                    _verify(df, reader)
         except DiskFileNotExistError as err:
             headers = {'X-Backend-Timestamp': err.timestamp.internal} if err.timestamp else {}
             return exc.HTTPNotFound(headers=headers)
@@ -199,6 +219,7 @@ class ObjectServer(BaseStorageServer):
                      if k.lower().startswith('x-object-meta-') or k == 'X-Delete-At'})
         with device_errors(name.device):
             df.write_metadata(meta)
+        self._queue_expiry(req, name, meta.get('X-Delete-At'), timestamp)
         return exc.HTTPAccepted()
 
     @public
@@ -210,10 +231,17 @@ class ObjectServer(BaseStorageServer):
         self._check_newer(df, timestamp)
         try:
             with device_errors(name.device):
-                df.open(self.clock()).close()
-            existed = True
+                reader = df.open(self.clock())
+            reader.close()
+            existed, meta = True, reader.metadata
+        except DiskFileExpiredError as err:
+            existed, meta = False, err.metadata
         except DiskFileNotExistError:
-            existed = False
+            existed, meta = False, {}
+        if_delete_at = req.headers.get('X-If-Delete-At')
+        if if_delete_at is not None and meta.get('X-Delete-At') != if_delete_at:
+            raise exc.HTTPPreconditionFailed(body='X-If-Delete-At does not match\n') if meta \
+                else exc.HTTPNotFound()
         with device_errors(name.device):
             df.delete(timestamp)
         self._update_container(req, 'DELETE', name, {'X-Timestamp': timestamp.internal})
@@ -221,15 +249,92 @@ class ObjectServer(BaseStorageServer):
 
     @public
     def REPLICATE(self, req: Request) -> Response:
-        """Suffix hashes of a partition (JSON), recalculating ``/<suffix>-<suffix>...``."""
+        """Suffix hashes of a partition (JSON), recalculating ``/<suffix>-<suffix>...``;
+        or, with a JSON body ``{"op": "list", "suffixes": [...]}``, the file
+        names of those suffixes' objects (see swiftlike.obj.sync)."""
         segs = wsgi_path_to_str(req.environ['PATH_INFO']).strip('/').split('/')
         suffixes = segs[2].split('-') if len(segs) == 3 else []
+        body = req.body
+        if body:
+            try:
+                suffixes = list(json.loads(body)['suffixes'])
+            except (ValueError, KeyError, TypeError):
+                raise exc.HTTPBadRequest(body='expected {"op": "list", "suffixes": [...]}\n') from None
         if (len(segs) not in (2, 3) or segs[0] in ('.', '..') or not segs[1].isdigit()
-                or not all(len(s) == 3 and all(c in '0123456789abcdef' for c in s) for s in suffixes)):
+                or not all(isinstance(s, str) and len(s) == 3 and all(c in '0123456789abcdef' for c in s)
+                           for s in suffixes)):
             raise exc.HTTPBadRequest(body='expected /<device>/<partition>[/<suffix>-<suffix>...]\n')
         with device_errors(segs[0]):
-            hashes = self.store.suffix_hashes(segs[0], int(segs[1]), suffixes)
-        return Response(json_body=hashes)
+            if body:
+                return Response(json_body=self.store.suffix_files(segs[0], int(segs[1]), suffixes))
+            return Response(json_body=self.store.suffix_hashes(segs[0], int(segs[1]), suffixes))
+
+    @public
+    def SYNC(self, req: Request) -> Response:
+        """Store one file pushed by a replicator (see swiftlike.obj.sync):
+        201, 409 if this node has it or something newer, 422 for a body
+        that does not match its metadata."""
+        name = self._name(req)
+        kind = req.headers.get('X-Backend-Sync-Kind', '')
+        meta_length = req.headers.get('X-Backend-Sync-Meta-Length', '')
+        if kind not in ('data', 'ts', 'meta') or not meta_length.isdigit() \
+                or int(meta_length) > sync.MAX_META or (req.content_length or 0) < int(meta_length):
+            raise exc.HTTPBadRequest(body='SYNC needs X-Backend-Sync-Kind, -Meta-Length and Content-Length\n')
+        with timeout(self.conf.client_timeout):
+            raw = req.environ['wsgi.input'].read(int(meta_length))
+        try:
+            meta = sync.parse_meta(raw, name.path)
+            timestamp = Timestamp(meta['X-Timestamp'])
+        except ValueError as err:
+            raise exc.HTTPBadRequest(body=f'bad SYNC metadata: {err}\n') from None
+        df = self._diskfile(name)
+        if kind == 'meta':
+            return self._sync_meta(df, name, meta)
+        self._check_newer(df, timestamp)
+        with device_errors(name.device):
+            if kind == 'ts':
+                df.delete(timestamp)
+                return exc.HTTPCreated()
+            size = (req.content_length or 0) - int(meta_length)
+            with df.writer(size) as writer:
+                etag, got = self._read_body(req, writer.write, size)
+                if etag != meta.get('ETag') or str(got) != meta.get('Content-Length'):
+                    raise exc.HTTPUnprocessableEntity(body='body does not match its metadata\n')
+                writer.put(meta)
+        return exc.HTTPCreated()
+
+    def _sync_meta(self, df: DiskFile, name: ObjectName, meta: dict[str, str]) -> Response:
+        try:
+            with device_errors(name.device):
+                df.write_metadata(meta)
+        except DiskFileNotExistError:
+            raise exc.HTTPConflict(body='no data for this .meta\n') from None
+        return exc.HTTPCreated()
+
+
+def _targets(req: Request, kind: str) -> list[UpdateTarget]:
+    """The X-<kind>-Host/-Device/-Partition targets of ``req``.
+
+    :raises HTTPBadRequest: if they are malformed
+    """
+    try:
+        return parse_update_targets(req.headers, kind)
+    except ValueError as err:
+        raise exc.HTTPBadRequest(body=f'{err}\n') from None
+
+
+def _verify(df: DiskFile, reader: ObjectReader) -> None:
+    """Read the whole body; quarantine the object if it does not match its ETag.
+
+    :raises DiskFileNotExistError: if it did not
+    """
+    md5 = hashlib.md5(usedforsecurity=False)
+    for chunk in reader.iter_range(0, reader.content_length):
+        md5.update(chunk)
+    if md5.hexdigest() != reader.metadata.get('ETag'):
+        reader.close()
+        df.quarantine()
+        raise DiskFileNotExistError()
 
 
 def load_store(conf: ObjectServerConf, swift_conf: SwiftConf) -> ObjectStore:

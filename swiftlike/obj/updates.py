@@ -40,11 +40,8 @@ class ContainerUpdater:
                          conn_timeout=self.conn_timeout, node_timeout=self.node_timeout, pool=self.pool)
         return is_success(resp.status)
 
-    def update(self, update: PendingUpdate, *, device_dir: Path, name_hash: str, timestamp: str) -> int:
-        """Send ``update`` to its targets; save one async pending for those that failed.
-
-        :returns: how many targets failed
-        """
+    def deliver(self, update: PendingUpdate) -> list[Target]:
+        """Send ``update`` to its targets; those that failed."""
         calls = [functools.partial(self._send_one, update, t) for t in update.targets]
         results = run_all(calls, limit=self.update_timeout)
         failed = [t for t, ok in zip(update.targets, results, strict=True) if ok is not True]
@@ -53,6 +50,14 @@ class ContainerUpdater:
                 logger.warning('container update %s %s/%s/%s to %s:%s failed: %r', update.op,
                                update.account, update.container, update.obj, target.host,
                                target.port, result)
+        return failed
+
+    def update(self, update: PendingUpdate, *, device_dir: Path, name_hash: str, timestamp: str) -> int:
+        """Send ``update`` to its targets; save one async pending for those that failed.
+
+        :returns: how many targets failed
+        """
+        failed = self.deliver(update)
         if failed:
             pending = PendingUpdate(update.op, update.account, update.container, update.obj,
                                     update.headers, failed)

@@ -18,14 +18,14 @@ def _free(port: int) -> bool:
     return True
 
 
-def start_cluster(root: Path) -> DevCluster:
-    """Start a cluster whose 13 ports are all free."""
+def start_cluster(root: Path, *, daemons: bool = False) -> DevCluster:
+    """Start a cluster whose 13 ports are all free (its daemons only if ``daemons``)."""
     rng = random.Random()
     for _ in range(50):
         base = rng.randrange(10000, 32000, 100)         # below the ephemeral range (see cluster.free_port)
         ports = [base + 10 * n + k for n in range(1, 5) for k in range(3)] + [base + 91, base + 99]
         if all(_free(p) for p in ports):
-            cluster = DevCluster(root, base + 99, base)
+            cluster = DevCluster(root, base + 99, base, with_daemons=daemons)
             try:
                 started = cluster.start() == 0
             except BaseException:

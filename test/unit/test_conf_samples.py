@@ -1,5 +1,5 @@
-"""Every option of a server's config dataclass is in its etc/*.conf-sample,
-and every key of the sample is an option (STYLE.md C6)."""
+"""Every option of a server's or daemon's config dataclass is in its
+etc/*.conf-sample, and every key of the sample is an option (STYLE.md C6)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,47 @@ from pathlib import Path
 import pytest
 
 from swiftlike.account.conf import AccountServerConf
+from swiftlike.common.middleware.healthcheck import HealthCheckConf
+from swiftlike.common.middleware.recon import ReconConf
 from swiftlike.container.conf import ContainerServerConf
+from swiftlike.daemons import DAEMONS, daemon_class
 from swiftlike.obj.conf import ObjectServerConf
 
 TOP = Path(__file__).resolve().parents[2]
+APPS = {'object': ObjectServerConf, 'container': ContainerServerConf, 'account': AccountServerConf}
 
 
-@pytest.mark.parametrize('sample, section, conf_class', [
-    ('object-server.conf-sample', 'app:object-server', ObjectServerConf),
-    ('container-server.conf-sample', 'app:container-server', ContainerServerConf),
-    ('account-server.conf-sample', 'app:account-server', AccountServerConf),
-])
-def test_sample_matches_dataclass(sample, section, conf_class):
-    parser = ConfigParser(interpolation=None)
-    parser.read(TOP / 'etc' / sample)
-    keys = set(parser.defaults()) | {k for k in parser[section] if k != 'use'}
-    fields = {f.name for f in dataclasses.fields(conf_class)}
-    assert keys == fields
+def sections(kind: str) -> dict[str, type]:
+    """Section name -> conf class, of etc/<kind>-server.conf-sample."""
+    found: dict[str, type] = {f'app:{kind}-server': APPS[kind], 'filter:healthcheck': HealthCheckConf,
+                              'filter:recon': ReconConf}
+    for name, (daemon_kind, _) in DAEMONS.items():
+        if daemon_kind == kind:
+            cls = daemon_class(name)
+            found[cls.section] = cls.conf_class
+    return found
+
+
+def read(kind: str) -> tuple[ConfigParser, ConfigParser]:
+    """The sample, and the sample with [DEFAULT] kept out of the other sections."""
+    merged, own = ConfigParser(interpolation=None), ConfigParser(interpolation=None, default_section='\x00')
+    merged.read(TOP / 'etc' / f'{kind}-server.conf-sample')
+    own.read(TOP / 'etc' / f'{kind}-server.conf-sample')
+    return merged, own
+
+
+@pytest.mark.parametrize('kind', sorted(APPS))
+def test_every_section_key_is_an_option_and_every_option_is_set(kind):
+    merged, own = read(kind)
+    for section, cls in sections(kind).items():
+        fields = {f.name for f in dataclasses.fields(cls)}
+        keys = {k for k in own[section] if k != 'use'}
+        assert keys <= fields, (section, keys - fields)
+        assert fields <= keys | set(merged.defaults()), (section, fields - keys - set(merged.defaults()))
+
+
+@pytest.mark.parametrize('kind', sorted(APPS))
+def test_every_default_key_is_an_option_of_some_section(kind):
+    merged, _ = read(kind)
+    used = set().union(*({f.name for f in dataclasses.fields(cls)} for cls in sections(kind).values()))
+    assert set(merged.defaults()) <= used, set(merged.defaults()) - used

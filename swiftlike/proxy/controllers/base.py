@@ -11,10 +11,10 @@ from typing import Any, Final
 
 from webob import Request, Response, exc
 
-from rings import Device
-from swiftlike.common import env_keys
+from swiftlike.common import env_keys, expiring
 from swiftlike.common.concurrency import Timeout, timeout
 from swiftlike.common.constraints import Constraints
+from swiftlike.common.request import update_targets
 from swiftlike.common.ring_watcher import RingWatcher
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.backend import Backend, BackendResult, best_response, iter_nodes
@@ -175,16 +175,17 @@ def forget_container(req: Request, account: str, container: str) -> None:
         cache.delete(f'container/{account}/{container}')
 
 
-def update_targets(nodes: list[Device], count: int, prefix: str, part: int) -> list[dict[str, str]]:
-    """Headers telling each of ``count`` backends which listing servers to
-    update: the nodes are dealt round-robin so every listing replica is told."""
-    targets: list[dict[str, str]] = [{} for _ in range(count)]
-    for i, node in enumerate(nodes):
-        target = targets[i % count] if count else {}
-        host = f'[{node.ip}]:{node.port}' if ':' in node.ip else f'{node.ip}:{node.port}'
-        for key, value in ((f'X-{prefix}-Host', host), (f'X-{prefix}-Device', node.device)):
-            target[key] = f'{target[key]},{value}' if key in target else value
-        target[f'X-{prefix}-Partition'] = str(part)
+def delete_at_targets(state: ProxyState, delete_at: str | None, count: int) -> list[dict[str, str]]:
+    """Headers telling each of ``count`` object servers where to queue the
+    object for the expirer (X-Delete-At-Container, -Host, -Device, -Partition)."""
+    if not delete_at:
+        return [{} for _ in range(count)]
+    container = expiring.container_for(int(delete_at))
+    ring = state.container_ring.ring
+    part = ring.get_part(expiring.ACCOUNT, container)
+    targets = update_targets(ring.get_part_nodes(part), count, 'Delete-At', part)
+    for target in targets:
+        target['X-Delete-At-Container'] = container
     return targets
 
 

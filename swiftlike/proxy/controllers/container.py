@@ -7,6 +7,7 @@ from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
 from swiftlike.common import env_keys
+from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.account import create_account
 from swiftlike.proxy.controllers.base import (
@@ -21,7 +22,6 @@ from swiftlike.proxy.controllers.base import (
     newest_good,
     quorum_response,
     to_response,
-    update_targets,
 )
 
 ACL_HEADERS = ('X-Container-Read', 'X-Container-Write')

@@ -12,6 +12,7 @@ from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
 from swiftlike.common.concurrency import Timeout, timeout
+from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.backend import iter_nodes
 from swiftlike.proxy.controllers.base import (
@@ -21,9 +22,9 @@ from swiftlike.proxy.controllers.base import (
     authorize,
     backend_headers,
     container_info,
+    delete_at_targets,
     quorum_response,
     stream_body,
-    update_targets,
 )
 from swiftlike.proxy.controllers.obj_put import content_type_for, put_object, read_client_body
 
@@ -127,7 +128,7 @@ def _write(state: ProxyState, req: Request, path: VPath, extra: dict[str, str]) 
     cring = state.container_ring.ring
     cpart = cring.get_part(path.account, path.container)
     targets = update_targets(cring.get_part_nodes(cpart), len(nodes), 'Container', cpart) \
-        if req.method == 'DELETE' else [{} for _ in nodes]
+        if req.method == 'DELETE' else delete_at_targets(state, extra.get('X-Delete-At'), len(nodes))
     timestamp = Timestamp.now()
     headers = [backend_headers(req, timestamp, **extra, **t) for t in targets]
     results = state.backend.fan_out(nodes, req.method, f'/{part}{path.backend_path}', headers)

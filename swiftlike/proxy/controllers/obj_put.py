@@ -17,9 +17,15 @@ from webob import Request, Response, exc
 from rings import Device
 from swiftlike.common.concurrency import Timeout, timeout
 from swiftlike.common.http import HTTPClientDisconnect
+from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.backend import BackendResult, best_response, iter_nodes, quorum_size
-from swiftlike.proxy.controllers.base import ProxyState, VPath, backend_headers, update_targets
+from swiftlike.proxy.controllers.base import (
+    ProxyState,
+    VPath,
+    backend_headers,
+    delete_at_targets,
+)
 
 CHUNK: Final = 65536
 
@@ -124,8 +130,10 @@ def put_object(state: ProxyState, req: Request, path: VPath, body: Iterable[byte
     timestamp = Timestamp.now()
     sizing = {'Content-Length': str(content_length)} if content_length is not None \
         else {'Transfer-Encoding': 'chunked'}
-    headers = [backend_headers(req, timestamp, **extra, **sizing, **t)
-               for t in update_targets(cring.get_part_nodes(cpart), replicas, 'Container', cpart)]
+    listing = update_targets(cring.get_part_nodes(cpart), replicas, 'Container', cpart)
+    queue = delete_at_targets(state, extra.get('X-Delete-At'), replicas)
+    headers = [backend_headers(req, timestamp, **extra, **sizing, **t, **q) for t, q in zip(listing, queue,
+                                                                                           strict=True)]
     targets = _connect_all(state, req, path, headers)
     needed = quorum_size(replicas)
     if sum(t.primary for t in targets) < needed:      # handoffs add copies; primaries make the quorum

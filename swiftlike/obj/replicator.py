@@ -1,0 +1,188 @@
+"""The object replicator: for each partition on this node's devices,
+compare suffix hashes with the partition's other primaries and push what
+differs (over HTTP, see swiftlike.obj.sync); push a handoff partition to
+its primaries and remove it once every one of them has it. Tombstones past
+``reclaim_age`` go when their suffix is rehashed: every pass for changed
+suffixes, and for all of them every ``rehash_all_every`` passes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rings import Device
+from swiftlike.common import daemon
+from swiftlike.common.exceptions import DeviceUnavailableError
+from swiftlike.obj import layout, metadata
+from swiftlike.obj.fs_diskfile import FsObjectStore
+from swiftlike.obj.sync import KINDS, SyncClient, SyncError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ObjectReplicatorConf(daemon.DaemonConf):
+    """Options of [object-replicator]."""
+
+    reclaim_age: float = 604800.0
+    rehash_all_every: int = 10
+
+
+@dataclass
+class ReplicationStats(daemon.PassStats):
+    """What one pass did."""
+
+    partitions: int = 0
+    suffixes_synced: int = 0
+    files_pushed: int = 0
+    handoffs_removed: int = 0
+
+
+class ObjectReplicator(daemon.Daemon):
+    """Pushes objects to where the object ring says they belong."""
+
+    section = 'object-replicator'
+    conf_class = ObjectReplicatorConf
+
+    def __init__(self, conf: ObjectReplicatorConf, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(conf, clock=clock)
+        self.conf: ObjectReplicatorConf = conf
+        self.store = FsObjectStore(conf.devices, mount_check=conf.mount_check,
+                                   hash_prefix=self.swift_conf.hash_prefix,
+                                   hash_suffix=self.swift_conf.hash_suffix, reclaim_age=conf.reclaim_age,
+                                   clock=clock)
+        self.passes = 0
+        self._clients: dict[tuple[str, int, str], SyncClient] = {}
+        self.ring('object')
+
+    def run_once(self, devices: Sequence[str]) -> ReplicationStats:
+        stats = ReplicationStats()
+        rehash_all = self.passes % max(1, self.conf.rehash_all_every) == 0
+        self.passes += 1
+        try:
+            for device in devices:
+                parts_dir = self.conf.devices / device / 'objects'
+                try:
+                    parts = sorted(int(p) for p in os.listdir(parts_dir) if p.isdigit())
+                except FileNotFoundError:
+                    continue
+                for part in parts:
+                    try:
+                        self.replicate_partition(device, part, rehash_all, stats)
+                    except (OSError, DeviceUnavailableError) as err:
+                        logger.error('replicating %s/%s: %s', device, part, err)
+                        stats.errors += 1
+        finally:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+        return stats
+
+    def _client(self, node: Device) -> SyncClient:
+        key = (node.ip, node.port, node.device)
+        if key not in self._clients:
+            self._clients[key] = SyncClient(node, conn_timeout=self.conf.conn_timeout,
+                                            node_timeout=self.conf.node_timeout)
+        return self._clients[key]
+
+    def replicate_partition(self, device: str, part: int, rehash_all: bool, stats: ReplicationStats) -> None:
+        """Sync one partition with its primaries; remove it if it is a handoff they all have."""
+        ring = self.ring('object')
+        nodes = ring.get_part_nodes(part)
+        primary = any(self.is_local(n, device) for n in nodes)
+        part_dir = self.conf.devices / device / 'objects' / str(part)
+        recalculate = sorted(s for s in os.listdir(part_dir) if len(s) == 3) if rehash_all else []
+        hashes = self.store.suffix_hashes(device, part, recalculate)
+        stats.partitions += 1
+        handoffs = (n for n in ring.get_more_nodes(part) if not self.is_local(n, device))
+        results = []
+        for node in (n for n in nodes if not self.is_local(n, device)):
+            ok, status = self.sync_with(node, device, part, hashes, stats)
+            if not ok and primary and status == 507:      # a failed disk: keep a copy on a handoff
+                handoff = next(handoffs, None)
+                ok = handoff is not None and self.sync_with(handoff, device, part, hashes, stats)[0]
+            results.append(ok)
+        if not primary and all(results) and self.store.suffix_hashes(device, part, []) == hashes:
+            shutil.rmtree(part_dir, ignore_errors=True)
+            stats.handoffs_removed += 1
+
+    def sync_with(self, node: Device, device: str, part: int, hashes: dict[str, str],
+                  stats: ReplicationStats) -> tuple[bool, int]:
+        """Push to ``node`` the suffixes whose hashes differ; (in sync, peer's error status)."""
+        client = self._client(node)
+        try:
+            remote = client.hashes(part)
+            differ = [s for s, h in hashes.items() if remote.get(s) != h]
+            if differ:
+                remote = client.hashes(part, differ)          # the peer's may be stale
+                differ = [s for s in differ if remote.get(s) != hashes[s]]
+            if not differ:
+                return True, 0
+            remote_files = client.files(part, differ)
+            part_dir = self.conf.devices / device / 'objects' / str(part)
+            ok = True
+            for suffix in differ:
+                for name_hash in sorted(os.listdir(part_dir / suffix)):
+                    ok &= self._push_hash_dir(client, part, part_dir / suffix / name_hash,
+                                              remote_files.get(name_hash, []), stats)
+            stats.suffixes_synced += len(differ)
+            return ok, 0
+        except (SyncError, FileNotFoundError) as err:
+            logger.warning('replicating %s/%s to %s:%s/%s: %s', device, part, node.ip, node.port,
+                           node.device, err)
+            stats.errors += 1
+            return False, getattr(err, 'status', 0)
+
+    def _push_hash_dir(self, client: SyncClient, part: int, hash_dir: Path, remote_names: list[str],
+                       stats: ReplicationStats) -> bool:
+        """Push the newest data or tombstone, and .meta, that the peer lacks."""
+        try:
+            state = layout.read_state(os.listdir(hash_dir))
+        except FileNotFoundError:
+            return True
+        remote = layout.read_state(remote_names)
+        newest = state.data or state.tombstone
+        ok = True
+        if newest and (remote.timestamp is None or layout.file_timestamp(newest) > remote.timestamp):
+            ok = self._push(client, part, hash_dir / newest, stats)
+        remote_meta = layout.file_timestamp(remote.meta) if remote.meta else None
+        if ok and state.meta and (remote_meta is None or layout.file_timestamp(state.meta) > remote_meta):
+            ok = self._push(client, part, hash_dir / state.meta, stats)
+        return ok
+
+    def _push(self, client: SyncClient, part: int, path: Path, stats: ReplicationStats) -> bool:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return True                              # replaced meanwhile; the next pass sees the newer
+        try:
+            meta, body_length = metadata.read(fd)
+        except metadata.MetadataError as err:
+            logger.error('not replicating %s: %s (the auditor quarantines it)', path, err)
+            stats.errors += 1
+            return False
+        finally:
+            os.close(fd)
+        status = client.push(part, path, KINDS[path.suffix], meta, body_length)
+        if status == 201:
+            stats.files_pushed += 1
+        elif status != 409:
+            logger.warning('SYNC %s to %s: %s', path, client.node.device, status)
+            stats.errors += 1
+            return False
+        return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``swiftlike-object-replicator CONF [--once]``."""
+    return daemon.main(ObjectReplicator, argv)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

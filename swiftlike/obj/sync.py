@@ -1,0 +1,146 @@
+"""Object replication over HTTP, between object servers.
+
+The replicator asks a peer for its suffix hashes (``REPLICATE
+/<dev>/<part>[/<suffix>-...]``), for the file names of the suffixes that
+differ (``REPLICATE`` with a JSON body ``{"op": "list", "suffixes": [...]}``)
+and pushes each file the peer lacks with ``SYNC /<dev>/<part>/<a>/<c>/<o>``:
+
+* ``X-Backend-Sync-Kind``: ``data``, ``ts`` (tombstone) or ``meta``;
+* ``X-Backend-Sync-Meta-Length``: the body starts with that many bytes of
+  the file's metadata (JSON), followed by the object's bytes (data only).
+
+The receiver writes through its DiskFile like any PUT (temp file, fsync,
+rename), checks the body against the metadata's ETag and answers 409 when it
+already has the file or something newer. Only the kinds of file an object
+server writes can be pushed, under names it checks, so nothing escapes the
+device directory.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+from collections.abc import Iterator
+from typing import Final
+from urllib.parse import quote
+
+from rings import Device
+from swiftlike.common.concurrency import timeout
+
+KINDS: Final = {'.data': 'data', '.ts': 'ts', '.meta': 'meta'}
+CHUNK: Final = 65536
+#: Most bytes of metadata a SYNC may carry.
+MAX_META: Final = 65536
+
+
+class SyncError(Exception):
+    """A peer could not be reached (status 0) or answered badly."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def parse_meta(raw: bytes, path: str) -> dict[str, str]:
+    """The metadata at the start of a SYNC body.
+
+    :raises ValueError: if it is not a map of strings naming ``path`` with an X-Timestamp
+    """
+    meta = json.loads(raw.decode('utf-8', 'surrogatepass'))
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise ValueError('metadata must be a JSON map of strings')
+    if meta.get('name') != path:
+        raise ValueError('metadata names another object')
+    if 'X-Timestamp' not in meta:
+        raise ValueError('metadata lacks X-Timestamp')
+    return meta
+
+
+class SyncClient:
+    """Talks to one peer object server over one kept-alive connection."""
+
+    def __init__(self, node: Device, *, conn_timeout: float, node_timeout: float) -> None:
+        self.node = node
+        self.conn_timeout = conn_timeout
+        self.node_timeout = node_timeout
+        self._conn: http.client.HTTPConnection | None = None
+
+    def close(self) -> None:
+        if self._conn:
+            self._conn.close()
+            self._conn = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            with timeout(self.conn_timeout):
+                conn = http.client.HTTPConnection(self.node.ip, self.node.port, timeout=self.node_timeout)
+                conn.connect()
+            self._conn = conn
+        return self._conn
+
+    def _request(self, method: str, path: str, headers: dict[str, str],
+                 body: bytes | Iterator[bytes] = b'') -> tuple[int, bytes]:
+        try:
+            conn = self._connect()
+            conn.putrequest(method, quote(f'/{self.node.device}{path}'), skip_accept_encoding=True)
+            for key, value in headers.items():
+                conn.putheader(key, value)
+            conn.endheaders()
+            for chunk in [body] if isinstance(body, bytes) else body:
+                with timeout(self.node_timeout):
+                    conn.send(chunk)
+            with timeout(self.node_timeout):
+                resp = conn.getresponse()
+                data = resp.read()
+        except Exception as err:
+            self.close()
+            raise SyncError(f'{self.node.ip}:{self.node.port}/{self.node.device}: {err!r}') from err
+        if resp.will_close:
+            self.close()
+        return resp.status, data
+
+    def _json(self, path: str, body: bytes = b'') -> dict[str, object]:
+        status, data = self._request('REPLICATE', path, {'Content-Length': str(len(body))}, body)
+        if status != 200:
+            raise SyncError(f'REPLICATE {self.node.device}{path}: {status}', status)
+        result = json.loads(data)
+        if not isinstance(result, dict):
+            raise SyncError('REPLICATE answered no map')
+        return result
+
+    def hashes(self, part: int, suffixes: list[str] | None = None) -> dict[str, str]:
+        """The peer's suffix hashes of ``part``, recalculating ``suffixes``."""
+        path = f'/{part}' + (f'/{"-".join(suffixes)}' if suffixes else '')
+        return {str(k): str(v) for k, v in self._json(path).items()}
+
+    def files(self, part: int, suffixes: list[str]) -> dict[str, list[str]]:
+        """The peer's file names by hash directory, in ``suffixes`` of ``part``."""
+        body = json.dumps({'op': 'list', 'suffixes': suffixes}).encode()
+        return {str(k): [str(n) for n in v] for k, v in self._json(f'/{part}', body).items()
+                if isinstance(v, list)}
+
+    def push(self, part: int, file_path: os.PathLike[str] | str, kind: str,
+             meta: dict[str, str], body_length: int) -> int:
+        """SYNC one file to the peer; its status (201, or 409 if it has it or newer)."""
+        raw = json.dumps(meta, ensure_ascii=False).encode('utf-8', 'surrogatepass')
+        headers = {'X-Backend-Sync-Kind': kind, 'X-Backend-Sync-Meta-Length': str(len(raw)),
+                   'Content-Length': str(len(raw) + body_length), 'X-Timestamp': meta['X-Timestamp'],
+                   'Content-Type': 'application/octet-stream'}
+        status, _ = self._request('SYNC', f'/{part}/{meta["name"].lstrip("/")}', headers,
+                                  _file_body(raw, file_path, body_length))
+        return status
+
+
+def _file_body(meta: bytes, file_path: os.PathLike[str] | str, body_length: int) -> Iterator[bytes]:
+    yield meta
+    if not body_length:
+        return
+    with open(file_path, 'rb') as fh:
+        remaining = body_length
+        while remaining > 0:
+            chunk = fh.read(min(CHUNK, remaining))
+            if not chunk:
+                raise SyncError(f'{file_path} shrank while being sent')
+            remaining -= len(chunk)
+            yield chunk
