@@ -110,9 +110,15 @@ class FsWriter:
         try:
             if store.fsync:
                 os.fsync(self._fd)
-            _makedirs_durably(self._df.hash_dir, store.devices / self._df.name.device)
             target = self._df.hash_dir / (timestamp.internal + self._ext)
-            os.rename(self._tmp, target)
+            for attempt in range(3):
+                _makedirs_durably(self._df.hash_dir, store.devices / self._df.name.device)
+                try:
+                    os.rename(self._tmp, target)
+                    break
+                except FileNotFoundError:      # an empty hash dir was removed by a cleanup meanwhile
+                    if attempt == 2 or not self._tmp.exists():
+                        raise
             if store.fsync:
                 _fsync_dir(self._df.hash_dir)
         except OSError as err:

@@ -33,6 +33,8 @@ from swiftlike.obj.responses import object_response
 from swiftlike.obj.updates import ContainerUpdater
 
 CHUNK: Final = 65536
+#: Seconds an X-Delete-At reaching an object server may be in the past.
+DELETE_AT_SLACK: Final = 60
 EMPTY_MD5: Final = 'd41d8cd98f00b204e9800998ecf8427e'
 #: Request headers stored with an object, besides user metadata and sysmeta.
 STORED: Final = ('Content-Encoding', 'Content-Disposition', 'X-Delete-At', 'X-Object-Manifest',
@@ -92,7 +94,9 @@ class ObjectServer(BaseStorageServer):
     def _check_meta(self, req: Request) -> None:
         cons.check_metadata(req.headers, 'object', self.limits)
         delete_at = req.headers.get('X-Delete-At')
-        if delete_at is not None and (not delete_at.isdigit() or int(delete_at) <= self.clock()):
+        # the proxy checked the client's value; a request delayed in flight may arrive a little late
+        if delete_at is not None and (not delete_at.isdigit()
+                                      or int(delete_at) < self.clock() - DELETE_AT_SLACK):
             raise exc.HTTPBadRequest(body='X-Delete-At must be a time in the future\n')
 
     def _read_body(self, req: Request, write: Callable[[bytes], int],
@@ -234,8 +238,8 @@ class ObjectServer(BaseStorageServer):
                 reader = df.open(self.clock())
             reader.close()
             existed, meta = True, reader.metadata
-        except DiskFileExpiredError as err:
-            existed, meta = False, err.metadata
+        except DiskFileExpiredError as err:     # gone for clients; there for the expirer
+            existed, meta = 'X-If-Delete-At' in req.headers, err.metadata
         except DiskFileNotExistError:
             existed, meta = False, {}
         if_delete_at = req.headers.get('X-If-Delete-At')

@@ -4,6 +4,7 @@ obj_put), POST metadata, DELETE, and server-side COPY / X-Copy-From."""
 from __future__ import annotations
 
 import http.client
+import math
 import time
 from typing import Final
 from urllib.parse import unquote
@@ -71,7 +72,7 @@ def _delete_at(req: Request, now: float) -> dict[str, str]:
     if after is not None:
         if not after.isdigit():
             raise exc.HTTPBadRequest(body='X-Delete-After must be a whole number of seconds\n')
-        return {'X-Delete-At': str(int(now) + int(after))}
+        return {'X-Delete-At': str(math.ceil(now + int(after)))}
     at = req.headers.get('X-Delete-At')
     if at is not None and (not at.isdigit() or int(at) <= now):
         raise exc.HTTPBadRequest(body='X-Delete-At must be a time in the future\n')
