@@ -2,19 +2,23 @@
 
 For each deleted account database on this node's devices that is on one of
 the account's primaries (and was deleted at least ``delay_reaping`` seconds
-ago), every object of every container is deleted on its primaries, then
-the container. Every primary of the account reaps it, so one node being down
-does not stop it; the repeated deletes find nothing the second time. The
-account database itself stays, deleted, until the replicator reclaims it.
+ago), every object of a container is deleted on its primaries, then the
+container. The account's primaries share the containers (each takes those
+whose name hashes to its place in the ring); once the account has been
+deleted for ``takeover_after`` more seconds every primary reaps every
+container, so a node that is down stops nothing. The account database
+itself stays, deleted, until the replicator reclaims it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from swiftlike.account.backend import AccountBroker
 from swiftlike.common import daemon
@@ -32,6 +36,7 @@ class AccountReaperConf(daemon.DaemonConf):
     """Options of [account-reaper]."""
 
     delay_reaping: float = 0.0
+    takeover_after: float = 3600.0
 
 
 @dataclass
@@ -40,6 +45,7 @@ class ReaperStats(daemon.PassStats):
 
     accounts: int = 0
     containers_deleted: int = 0
+    containers_remaining: int = 0
     objects_deleted: int = 0
 
 
@@ -66,42 +72,58 @@ class AccountReaper(daemon.Daemon):
 
     def run_once(self, devices: Sequence[str]) -> ReaperStats:
         stats = ReaperStats()
-        ring = self.ring('account')
         client = ClusterClient({k: self.ring(k) for k in ('account', 'container', 'object')},
                                conn_timeout=self.conf.conn_timeout, node_timeout=self.conf.node_timeout)
         for device in devices:
             for part, path in database_files(self.conf.devices / device, 'account'):
                 try:
-                    broker, info = open_broker(AccountBroker, path)
-                    if not broker.is_deleted(info) or not any(self.is_local(n, device)
-                                                              for n in ring.get_part_nodes(part)):
-                        continue
-                    if self.clock() - Timestamp(info['delete_timestamp']).seconds < self.conf.delay_reaping:
-                        continue
-                    stats.accounts += 1
-                    self.reap(client, broker, stats)
+                    self.reap_account(client, device, part, path, stats)
                 except (DatabaseCorruptError, DatabaseNotFoundError, OSError) as err:
                     logger.error('reaping %s: %s', path, err)
                     stats.errors += 1
         return stats
 
-    def reap(self, client: ClusterClient, broker: AccountBroker, stats: ReaperStats) -> None:
-        """Delete every object and container of the account."""
+    def reap_account(self, client: ClusterClient, device: str, part: int, path: Path,
+                     stats: ReaperStats) -> None:
+        """Reap this node's share of a deleted account's containers (all of them, late enough)."""
+        broker, info = open_broker(AccountBroker, path)
+        nodes = self.ring('account').get_part_nodes(part)
+        places = [i for i, node in enumerate(nodes) if self.is_local(node, device)]
+        if not broker.is_deleted(info) or not places:
+            return
+        age = self.clock() - Timestamp(info['delete_timestamp']).seconds
+        if age < self.conf.delay_reaping:
+            return
+        stats.accounts += 1
+        everything = age >= self.conf.delay_reaping + self.conf.takeover_after
         for container in container_names(broker):
-            emptied = True
-            for row in client.listing(broker.account, container):
-                statuses = client.delete_object(broker.account, container, row['name'], Timestamp.now())
-                if quorum(statuses, [404]):
-                    stats.objects_deleted += 1
-                else:
-                    emptied = False
-                    stats.errors += 1
-            if emptied:
-                statuses = client.delete_container(broker.account, container, Timestamp.now())
-                if quorum(statuses, [404]):
-                    stats.containers_deleted += 1
-                else:
-                    stats.errors += 1
+            if everything or _place(container, len(nodes)) == places[0]:
+                self.reap_container(client, broker.account, container, stats)
+
+    def reap_container(self, client: ClusterClient, account: str, container: str,
+                       stats: ReaperStats) -> None:
+        """Delete every object of a container, then the container."""
+        emptied = True
+        for row in client.listing(account, container):
+            statuses = client.delete_object(account, container, row['name'], Timestamp.now())
+            if quorum(statuses, [404, 409]):        # 409: a newer delete is there already
+                stats.objects_deleted += 1
+            else:
+                emptied = False
+                stats.errors += 1
+        if emptied:
+            statuses = client.delete_container(account, container, Timestamp.now())
+            if quorum(statuses, [404]):
+                stats.containers_deleted += 1
+            else:
+                logger.warning('deleting %s/%s: %s (the next pass tries again)', account, container, statuses)
+                stats.containers_remaining += 1
+
+
+def _place(container: str, count: int) -> int:
+    """Which of ``count`` primaries reaps ``container``."""
+    digest = hashlib.md5(container.encode('utf-8', 'surrogatepass'), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:4], 'big') % count
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,9 @@ from swiftlike.common.exceptions import (
     DeviceUnavailableError,
 )
 from swiftlike.common.listing import ListingParams, format_listing
+from swiftlike.common.request import StoragePath
 from swiftlike.common.timestamp import Timestamp
+from swiftlike.common.wsgi import public
 
 #: Most rows a REPLICATE get_items returns.
 MAX_ITEMS: Final = 10000
@@ -179,3 +181,32 @@ def replicate(broker: DatabaseBroker, req: Request) -> Response:
         broker.merge_info(body['info'])
         return Response(status=202)
     raise exc.HTTPBadRequest(body=f'unknown REPLICATE op {op!r}\n')
+
+
+class ReplicationVerbs:
+    """REPLICATE and SYNC, the same for the container and account servers;
+    they provide ``_path``, ``_broker`` and ``conf``."""
+
+    conf: Any
+
+    def _path(self, req: Request) -> StoragePath:
+        raise NotImplementedError
+
+    def _broker(self, path: StoragePath) -> DatabaseBroker:
+        raise NotImplementedError
+
+    @public
+    def REPLICATE(self, req: Request) -> Response:
+        """Replication operations on the database (see :func:`replicate`)."""
+        path = self._path(req)
+        broker = self._broker(path)
+        with db_errors(path.device):
+            return replicate(broker, req)
+
+    @public
+    def SYNC(self, req: Request) -> Response:
+        """A whole-database copy from a replicator (see :func:`receive_db`)."""
+        path = self._path(req)
+        broker = self._broker(path)
+        with db_errors(path.device):
+            return receive_db(broker, req, self.conf.devices / path.device / 'tmp', self.conf.client_timeout)

@@ -28,7 +28,7 @@ META_PREFIXES: Final = ('x-container-meta-', 'x-container-sysmeta-', 'x-containe
                         'x-container-sync-')
 
 
-class ContainerServer(BaseStorageServer):
+class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
     """The container server WSGI app."""
 
     server_type = 'container-server'
@@ -164,23 +164,6 @@ class ContainerServer(BaseStorageServer):
         with db_http.db_errors(path.device):
             broker.update_metadata(db_http.metadata_updates(req, META_PREFIXES, timestamp))
         return exc.HTTPNoContent()
-
-    @public
-    def REPLICATE(self, req: Request) -> Response:
-        """Replication operations on the database (see db_http.replicate)."""
-        path = self._path(req)
-        broker = self._broker(path)
-        with db_http.db_errors(path.device):
-            return db_http.replicate(broker, req)
-
-    @public
-    def SYNC(self, req: Request) -> Response:
-        """A whole-database copy from a replicator (see db_http.receive_db)."""
-        path = self._path(req)
-        broker = self._broker(path)
-        with db_http.db_errors(path.device):
-            return db_http.receive_db(broker, req, self.conf.devices / path.device / 'tmp',
-                                      self.conf.client_timeout)
 
 
 def app_factory(global_conf: dict[str, str], **local_conf: str) -> ContainerServer:

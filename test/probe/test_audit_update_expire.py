@@ -11,7 +11,7 @@ import pytest
 
 from .conftest import md5
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.probe
 
 
 def data_file(probe, node, part, container, name):

@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import md5
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.probe
 
 
 def assert_on_primaries(probe, container: str, bodies: dict[str, bytes]) -> None:
