@@ -82,7 +82,8 @@ def get_hashes(part_dir: Path, recalculate: list[str], clean: CleanHashDir) -> d
             stale = set((part_dir / INVALID).read_text().split())
         except FileNotFoundError:
             stale = set()
-        on_disk = {n for n in os.listdir(part_dir) if len(n) == 3 and (part_dir / n).is_dir()}
+        with os.scandir(part_dir) as entries:
+            on_disk = {e.name for e in entries if len(e.name) == 3 and e.is_dir()}
         for suffix in on_disk - set(hashes):
             hashes[suffix] = None
         for suffix in stale | set(recalculate):

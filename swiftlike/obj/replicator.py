@@ -3,7 +3,9 @@ compare suffix hashes with the partition's other primaries and push what
 differs (over HTTP, see swiftlike.obj.sync); push a handoff partition to
 its primaries and remove it once every one of them has it. Tombstones past
 ``reclaim_age`` go when their suffix is rehashed: every pass for changed
-suffixes, and for all of them every ``rehash_all_every`` passes."""
+suffixes, and for all of a device's suffixes once every
+``rehash_all_interval`` seconds (the time of the last such pass is kept in
+``<device>/objects/.rehashed``)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from swiftlike.obj.fs_diskfile import FsObjectStore
 from swiftlike.obj.sync import KINDS, SyncClient, SyncError
 
 logger = logging.getLogger(__name__)
+#: When the device's suffixes were last all rehashed (in ``<device>/objects/``).
+REHASHED = '.rehashed'
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class ObjectReplicatorConf(daemon.DaemonConf):
     """Options of [object-replicator]."""
 
     reclaim_age: float = 604800.0
-    rehash_all_every: int = 10
+    rehash_all_interval: float = 3600.0
 
 
 @dataclass
@@ -57,32 +61,36 @@ class ObjectReplicator(daemon.Daemon):
                                    hash_prefix=self.swift_conf.hash_prefix,
                                    hash_suffix=self.swift_conf.hash_suffix, reclaim_age=conf.reclaim_age,
                                    clock=clock)
-        self.passes = 0
         self._clients: dict[tuple[str, int, str], SyncClient] = {}
         self.ring('object')
 
     def run_once(self, devices: Sequence[str]) -> ReplicationStats:
         stats = ReplicationStats()
-        rehash_all = self.passes % max(1, self.conf.rehash_all_every) == 0
-        self.passes += 1
         try:
             for device in devices:
                 parts_dir = self.conf.devices / device / 'objects'
-                try:
-                    parts = sorted(int(p) for p in os.listdir(parts_dir) if p.isdigit())
-                except FileNotFoundError:
-                    continue
+                parts = sorted(int(p) for p in daemon.listdir(parts_dir) if p.isdigit())
+                rehash_all = self._rehash_due(parts_dir)
                 for part in parts:
                     try:
                         self.replicate_partition(device, part, rehash_all, stats)
                     except (OSError, DeviceUnavailableError) as err:
                         logger.error('replicating %s/%s: %s', device, part, err)
                         stats.errors += 1
+                if rehash_all and parts:
+                    (parts_dir / REHASHED).write_text(f'{self.clock():.5f}')
         finally:
             for client in self._clients.values():
                 client.close()
             self._clients.clear()
         return stats
+
+    def _rehash_due(self, parts_dir: Path) -> bool:
+        try:
+            last = float((parts_dir / REHASHED).read_text())
+        except (OSError, ValueError):
+            return True
+        return self.clock() - last >= self.conf.rehash_all_interval
 
     def _client(self, node: Device) -> SyncClient:
         key = (node.ip, node.port, node.device)
@@ -100,6 +108,11 @@ class ObjectReplicator(daemon.Daemon):
         recalculate = sorted(s for s in os.listdir(part_dir) if len(s) == 3) if rehash_all else []
         hashes = self.store.suffix_hashes(device, part, recalculate)
         stats.partitions += 1
+        if not hashes:                                   # nothing here to push
+            if not primary:
+                shutil.rmtree(part_dir, ignore_errors=True)
+                stats.handoffs_removed += 1
+            return
         handoffs = (n for n in ring.get_more_nodes(part) if not self.is_local(n, device))
         results = []
         for node in (n for n in nodes if not self.is_local(n, device)):

@@ -3,9 +3,10 @@
 nodes, 3 replicas) holding N objects (default 10,000, 1 KiB each, in 10
 containers), then every daemon run once on every node, twice. The first
 round does the catching-up work (first database syncs, first container
-reports); the second is the steady-state cost of an idle pass. Prints, per
-daemon, the slowest node's wall time and the CPU seconds summed over the
-4 nodes (each daemon pass is its own process, so this is its whole cost).
+reports, the object replicator's hourly rehash of every suffix); the second
+is the steady-state cost of an idle pass. Prints, per daemon, the slowest
+node's wall time, the daemon processes' CPU seconds summed over the 4
+nodes, and the CPU seconds the storage servers spent answering them.
 
 Usage: .venv/bin/python test/bench/daemon_bench.py [--objects 10000]
 """
@@ -26,6 +27,7 @@ sys.path.insert(0, str(TOP))
 
 from swiftlike.common import recon  # noqa: E402
 from swiftlike.daemons import DAEMONS  # noqa: E402
+from test.bench.obj_server_bench import group_cpu_seconds  # noqa: E402
 from test.functional.devcluster_fixture import start_cluster  # noqa: E402
 
 
@@ -60,13 +62,21 @@ def fill(port: int, objects: int, containers: int = 10) -> float:
     return time.monotonic() - started
 
 
-def round_of_passes(cluster) -> dict[str, tuple[float, float]]:
-    """(slowest node's seconds, summed CPU seconds) of one pass of each daemon."""
+def servers_cpu(cluster) -> float:
+    """CPU seconds so far of every storage server (each its own process group)."""
+    return sum(group_cpu_seconds(pid) for name, _, _ in cluster.servers()
+               if name.split('-')[0] in ('object', 'container', 'account') and (pid := cluster.pid(name)))
+
+
+def round_of_passes(cluster) -> dict[str, tuple[float, float, float]]:
+    """(slowest node's seconds, daemons' CPU seconds, servers' CPU seconds) of a pass of each daemon."""
     costs = {}
     for name in DAEMONS:
+        before = servers_cpu(cluster)
         assert cluster.once(name) == 0, name
         records = [recon.read(cluster.recon_dir(n), name)['once'] for n in range(1, 5)]
-        costs[name] = (max(r['duration'] for r in records), sum(r['cpu'] for r in records))
+        costs[name] = (max(r['duration'] for r in records), sum(r['cpu'] for r in records),
+                       servers_cpu(cluster) - before)
     return costs
 
 
@@ -78,16 +88,16 @@ def main() -> int:
         cluster = start_cluster(Path(tmp) / 'cluster', daemons=False)
         try:
             seconds = fill(cluster.proxy_port, args.objects)
-            print(f'filled {args.objects} objects in {seconds:.1f} s ({args.objects / seconds:.0f} PUT/s)')
+            print(f'filled {args.objects} objects in {seconds:.1f} s ({args.objects / seconds:.0f} PUT/s)',
+                  flush=True)
             first = round_of_passes(cluster)
             idle = round_of_passes(cluster)
         finally:
             cluster.stop()
-    print(f'\n{"daemon":<22} {"first pass":>22} {"idle pass":>22}')
-    print(f'{"":<22} {"wall s":>10} {"cpu s":>11} {"wall s":>10} {"cpu s":>11}')
+    print(f'\n{"":<22} {"first pass":^30} {"idle pass":^30}')
+    print(f'{"daemon":<22}' + f'{"wall s":>10}{"cpu s":>10}{"srv cpu s":>10}' * 2)
     for name in DAEMONS:
-        print(f'{name:<22} {first[name][0]:>10.2f} {first[name][1]:>11.2f} {idle[name][0]:>10.2f} '
-              f'{idle[name][1]:>11.2f}')
+        print(f'{name:<22}' + ''.join(f'{v:>10.2f}' for v in (*first[name], *idle[name])))
     return 0
 
 

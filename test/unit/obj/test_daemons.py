@@ -104,3 +104,31 @@ def test_auditor_paces_itself(node):
     full, slept = auditor(node, files_per_second=2, bytes_per_second=0)
     full.run_once(['sda'])
     assert len(slept) == 2 and all(s > 0 for s in slept)
+
+
+def test_replicator_reclaims_old_tombstones_on_its_full_rehash(node):
+    from rings import RingBuilder
+    from swiftlike.obj.replicator import REHASHED, ObjectReplicator, ObjectReplicatorConf
+    builder = RingBuilder(2, 3, 1)
+    for n, device in enumerate(('sda', 'sdb', 'sdc')):
+        builder.add_dev({'region': 1, 'zone': n, 'ip': '127.0.0.1', 'port': 1, 'device': device,
+                         'weight': 1})
+    builder.rebalance(seed=1)
+    builder.get_ring().save(node / 'swift' / 'object.ring.gz')
+    store = FsObjectStore(node / 'node', mount_check=False, hash_prefix=b'', hash_suffix=b'x')
+    df = store.diskfile(ObjectName('sda', 1, 'a', 'c', 'gone'))
+    df.delete(Timestamp(1000.0))
+    tombstones = list(df.hash_dir.glob('*.ts'))
+    now = [2000.0]
+    conf = ObjectReplicatorConf(devices=node / 'node', mount_check=False, swift_dir=node / 'swift',
+                                bind_ip='127.0.0.1', bind_port=1, reclaim_age=5000, conn_timeout=0.2)
+    replicator = ObjectReplicator(conf, clock=lambda: now[0])
+
+    replicator.run_once(['sda'])                   # young: kept (and pushed nowhere: no peer answers)
+    assert all(t.exists() for t in tombstones)
+    now[0] = 7000.0
+    replicator.run_once(['sda'])                   # old, but the last full rehash was just now
+    assert all(t.exists() for t in tombstones)
+    (node / 'node' / 'sda' / 'objects' / REHASHED).write_text('0')
+    stats = replicator.run_once(['sda'])
+    assert not any(t.exists() for t in tombstones) and stats.errors == 0
