@@ -82,33 +82,33 @@ def test_if_delete_at_guards_the_expirer_delete(call, ts):
 
 
 def test_database_sync_takes_a_whole_copy_and_refuses_garbage(node, call, ts, tmp_path):
-    path = '/sdb/4/AUTH_s/dbc'
+    path = '/sdb/9413/AUTH_s/dbc'
     assert call('container', 'PUT', path, {'X-Timestamp': ts()})[0] == 201
     for i in range(3):
         row = {'X-Timestamp': ts(), 'X-Size': '1', 'X-Content-Type': 'a/b', 'X-Etag': 'e'}
         assert call('container', 'PUT', f'{path}/o{i}', row)[0] == 201
-    db = next((node.root / 'node' / 'sdb' / 'containers' / '4').rglob('*.db'))
+    db = next((node.root / 'node' / 'sdb' / 'containers' / '9413').rglob('*.db'))
     copy = tmp_path / 'copy.db'
     with sqlite3.connect(db) as src, sqlite3.connect(copy) as dest:
         src.backup(dest)
     headers = {'X-Backend-Source-Id': 'peer', 'X-Backend-Source-Max-Row': '3'}
 
-    status, _, body = call('container', 'SYNC', '/sda/4/AUTH_s/dbc', headers, copy.read_bytes())
+    status, _, body = call('container', 'SYNC', '/sda/9413/AUTH_s/dbc', headers, copy.read_bytes())
     assert (status, json.loads(body)) == (201, {'result': 'created'})
-    status, _, body = call('container', 'GET', '/sda/4/AUTH_s/dbc')
+    status, _, body = call('container', 'GET', '/sda/9413/AUTH_s/dbc')
     assert body.split() == [b'o0', b'o1', b'o2']
-    sync = json.loads(call('container', 'REPLICATE', '/sda/4/AUTH_s/dbc', {},
+    sync = json.loads(call('container', 'REPLICATE', '/sda/9413/AUTH_s/dbc', {},
                            json.dumps({'op': 'sync', 'remote_id': 'peer'}).encode())[2])
     assert sync['sync_point'] == 3 and sync['id'] != json.loads(call(
         'container', 'REPLICATE', path, {}, b'{"op": "sync"}')[2])['id']
-    status, _, body = call('container', 'SYNC', '/sda/4/AUTH_s/dbc', headers, copy.read_bytes())
+    status, _, body = call('container', 'SYNC', '/sda/9413/AUTH_s/dbc', headers, copy.read_bytes())
     assert (status, json.loads(body)) == (201, {'result': 'merged'})
 
     junk = tmp_path / 'junk.db'
     with sqlite3.connect(junk) as conn:
         conn.execute('CREATE TABLE junk (x)')
-    assert call('container', 'SYNC', '/sdb/4/AUTH_s/other', headers, copy.read_bytes())[0] == 422
-    assert call('container', 'SYNC', '/sdb/4/AUTH_s/other', headers, junk.read_bytes())[0] == 422
-    assert call('container', 'SYNC', '/sdb/4/AUTH_s/other', headers, b'garbage' * 100)[0] == 422
-    assert call('container', 'SYNC', '/sdb/4/AUTH_s/other', {}, b'x')[0] == 400
-    assert call('container', 'HEAD', '/sdb/4/AUTH_s/other')[0] == 404
+    assert call('container', 'SYNC', '/sdb/9413/AUTH_s/other', headers, copy.read_bytes())[0] == 422
+    assert call('container', 'SYNC', '/sdb/9413/AUTH_s/other', headers, junk.read_bytes())[0] == 422
+    assert call('container', 'SYNC', '/sdb/9413/AUTH_s/other', headers, b'garbage' * 100)[0] == 422
+    assert call('container', 'SYNC', '/sdb/9413/AUTH_s/other', {}, b'x')[0] == 400
+    assert call('container', 'HEAD', '/sdb/9413/AUTH_s/other')[0] == 404
