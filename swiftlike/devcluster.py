@@ -98,10 +98,7 @@ class DevCluster:
         port = storage_port(kind, n, self.base_port)
         local = {'bind_port': str(port), 'recon_cache_path': str(self.recon_dir(n)),
                  # every node's expirer takes its share of the queue
-                 'processes': str(DEVICES), 'process': str(n - 1),
-                 # a dev cluster is small: audit without pacing
-                 'files_per_second': '0', 'bytes_per_second': '0', 'zero_byte_files_per_second': '0',
-                 'databases_per_second': '0'}
+                 'processes': str(DEVICES), 'process': str(n - 1)}
         lines = []
         for line in text.splitlines():
             key = line.partition('=')[0].strip()
