@@ -8,3 +8,4 @@ CACHE: Final = 'swiftlike.cache'                  # Cache (get/set/delete with T
 REMOTE_GROUPS: Final = 'swiftlike.remote_groups'  # frozenset[str]: the user's groups, set by auth
 CLEAN_ACL: Final = 'swiftlike.clean_acl'          # callable(header, value) -> str (ValueError), from auth
 ACL: Final = 'swiftlike.acl'                      # str: the container ACL the proxy found, for authorize
+S3_AUTH: Final = 'swiftlike.s3_auth'          # S3AuthDetails: an S3 request's key and signature check

@@ -107,8 +107,9 @@ def _serve(sock: Any, conf_path: Path, max_clients: int) -> None:
     app = _InFlight(_load(conf_path))
     pool = eventlet.GreenPool(max_clients)
     try:
+        # header names go out as the app wrote them (S3 clients read x-amz-meta-* names as sent)
         eventlet.wsgi.server(sock, app, custom_pool=pool, log_output=False, keepalive=KEEPALIVE,
-                             minimum_chunk_size=65536)
+                             minimum_chunk_size=65536, capitalize_response_headers=False)
     except (_Stop, KeyboardInterrupt):
         pass
     deadline = time.monotonic() + GRACE

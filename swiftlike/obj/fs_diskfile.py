@@ -111,13 +111,13 @@ class FsWriter:
             if store.fsync:
                 os.fsync(self._fd)
             target = self._df.hash_dir / (timestamp.internal + self._ext)
-            for attempt in range(3):
-                _makedirs_durably(self._df.hash_dir, store.devices / self._df.name.device)
+            for attempt in range(5):
                 try:
+                    _makedirs_durably(self._df.hash_dir, store.devices / self._df.name.device)
                     os.rename(self._tmp, target)
                     break
-                except FileNotFoundError:      # an empty hash dir was removed by a cleanup meanwhile
-                    if attempt == 2 or not self._tmp.exists():
+                except FileNotFoundError:      # an empty dir on the way was removed by a cleanup meanwhile
+                    if attempt == 4 or not self._tmp.exists():
                         raise
             if store.fsync:
                 _fsync_dir(self._df.hash_dir)

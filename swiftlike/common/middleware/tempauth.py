@@ -24,6 +24,7 @@ from webob import Request, Response, exc
 from swiftlike.common import env_keys
 from swiftlike.common.acl import clean_acl, parse_acl
 from swiftlike.common.config import parse_conf
+from swiftlike.common.s3_auth import S3AuthDetails
 from swiftlike.common.wsgi import Middleware, WsgiApp
 
 
@@ -123,7 +124,14 @@ class TempAuth(Middleware):
         if path.startswith(self.tconf.auth_prefix) or path in ('/v1.0', '/auth/v1.0'):
             return self.handle_auth(req)
         token = req.headers.get('X-Auth-Token') or req.headers.get('X-Storage-Token')
-        if token:
+        s3: S3AuthDetails | None = req.environ.get(env_keys.S3_AUTH)
+        if s3 is not None and not token:
+            user = self.s3_user(req, s3)
+            if user is None:
+                return self.deny(req, authenticated=False)
+            req.environ[env_keys.REMOTE_GROUPS] = self.groups(user)
+            req.environ['REMOTE_USER'] = ','.join(sorted(self.groups(user)))
+        elif token:
             user = self.user_of_token(token)
             if user is None:
                 return self.deny(req, authenticated=False)
@@ -132,6 +140,24 @@ class TempAuth(Middleware):
         req.environ[env_keys.AUTHORIZE] = self.authorize
         req.environ[env_keys.CLEAN_ACL] = clean_acl
         return None
+
+    def s3_user(self, req: Request, s3: S3AuthDetails) -> User | None:
+        """The user of an S3 request whose signature matches its key (access
+        key ``account:user``, secret = the user's key); its account then
+        replaces the access key in the path."""
+        user = self.users.get(s3.access_key)
+        if user is None:
+            s3.outcome = 'unknown_key'
+            return None
+        if not s3.check(user.key):
+            s3.outcome = 'bad_signature'
+            return None
+        s3.outcome = 'ok'
+        parts = req.environ.get('PATH_INFO', '').split('/', 3)
+        if len(parts) > 2 and parts[2] == s3.access_key:
+            parts[2] = self.prefix + user.account
+            req.environ['PATH_INFO'] = '/'.join(parts)
+        return user
 
     def handle_auth(self, req: Request) -> Response:
         """``GET /auth/v1.0``: a token and the storage URL."""

@@ -38,12 +38,15 @@ class _Target:
 
 
 def read_client_body(req: Request, client_timeout: float) -> Iterator[bytes]:
-    """The request body in chunks; 499 if it ends before Content-Length."""
+    """The request body in chunks; 499 if it ends before Content-Length or a read fails."""
     stream = req.environ['wsgi.input']
     remaining = req.content_length
     while remaining is None or remaining > 0:
-        with timeout(client_timeout):
-            chunk = stream.read(CHUNK if remaining is None else min(CHUNK, remaining))
+        try:
+            with timeout(client_timeout):
+                chunk = stream.read(CHUNK if remaining is None else min(CHUNK, remaining))
+        except OSError as err:           # the client went away, or a filter refused the body
+            raise HTTPClientDisconnect(body=f'reading the body failed: {err}\n') from None
         if not chunk:
             break
         if remaining is not None:

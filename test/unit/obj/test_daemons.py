@@ -132,3 +132,29 @@ def test_replicator_reclaims_old_tombstones_on_its_full_rehash(node):
     (node / 'node' / 'sda' / 'objects' / REHASHED).write_text('0')
     stats = replicator.run_once(['sda'])
     assert not any(t.exists() for t in tombstones) and stats.errors == 0
+
+
+def test_writes_survive_a_concurrent_rehash_removing_empty_dirs(node):
+    """A REPLICATE rehashing a suffix removes empty suffix and hash dirs; a
+    write making those dirs at the same moment must still land (it once got
+    a 507)."""
+    import threading
+    store = FsObjectStore(node / 'node', mount_check=False, hash_prefix=b'', hash_suffix=b'x')
+    stop = threading.Event()
+
+    def rehash() -> None:
+        while not stop.is_set():
+            suffixes = os.listdir(node / 'node' / 'sda' / 'objects' / '0') \
+                if (node / 'node' / 'sda' / 'objects' / '0').exists() else []
+            store.suffix_hashes('sda', 0, [s for s in suffixes if len(s) == 3])
+
+    thread = threading.Thread(target=rehash)
+    thread.start()
+    try:
+        for i in range(300):
+            df = store.diskfile(ObjectName('sda', 0, 'a', 'c', f'o{i}'))
+            df.delete(Timestamp.now())             # a tombstone: fresh dirs every time
+    finally:
+        stop.set()
+        thread.join()
+    assert len(list((node / 'node' / 'sda' / 'objects' / '0').glob('*/*/*.ts'))) == 300

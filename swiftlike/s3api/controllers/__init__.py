@@ -1,0 +1,1 @@
+"""S3 operations by resource: the service (buckets), a bucket, an object."""

@@ -1,0 +1,175 @@
+"""Bucket operations: CreateBucket, DeleteBucket, HeadBucket, ListObjects
+(v1 and v2), GetBucketLocation, GetBucketVersioning. Any other
+sub-resource is 501 NotImplemented, never a listing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+
+from webob import Response
+
+from swiftlike.common.wsgi import WsgiApp
+from swiftlike.s3api import errors, swift, xmlio
+from swiftlike.s3api.controllers.common import S3Conf, iso_time
+from swiftlike.s3api.request import S3Request
+
+_NAME = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
+#: Query parameters of a plain listing (anything else is a sub-resource).
+LISTING_PARAMS = frozenset({'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type',
+                            'continuation-token', 'start-after', 'fetch-owner', 'x-id'})
+SUPPORTED = frozenset({'location', 'versioning'})
+
+
+def _xml(root: Any) -> Response:
+    return Response(body=xmlio.document(root), content_type='application/xml', charset=None)
+
+
+def check_name(bucket: str) -> None:
+    """:raises InvalidBucketName: unless ``bucket`` follows S3's naming rules"""
+    if not _NAME.match(bucket) or '..' in bucket or re.match(r'^\d+\.\d+\.\d+\.\d+$', bucket):
+        raise errors.InvalidBucketName(BucketName=bucket)
+
+
+def subresource(s3: S3Request) -> str:
+    """The sub-resource asked for ('' for none).
+
+    :raises NotImplemented_: for one this server does not implement
+    """
+    extra = [k for k in s3.query if k not in LISTING_PARAMS and not k.startswith('X-Amz-')]
+    if not extra:
+        return ''
+    if len(extra) == 1 and extra[0] in SUPPORTED:
+        return extra[0]
+    raise errors.NotImplemented_(f'{", ".join(sorted(extra))} is not implemented')
+
+
+def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """Dispatch a bucket request."""
+    sub = subresource(s3)
+    if sub == 'location' and s3.method == 'GET':
+        swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
+        location = conf.location if conf.location != 'us-east-1' else None     # S3 says nothing for us-east-1
+        return _xml(xmlio.element('LocationConstraint', location))
+    if sub == 'versioning' and s3.method == 'GET':
+        swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
+        return _xml(xmlio.element('VersioningConfiguration'))
+    if sub:
+        raise errors.NotImplemented_(f'{s3.method} ?{sub} is not implemented')
+    handlers = {'PUT': create, 'DELETE': delete, 'HEAD': head, 'GET': list_objects}
+    if s3.method not in handlers:
+        raise errors.MethodNotAllowed()
+    return handlers[s3.method](app, s3, conf)
+
+
+def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """CreateBucket (with an optional LocationConstraint)."""
+    check_name(s3.bucket)
+    body = s3.environ['wsgi.input'].read(xmlio.MAX_BODY + 1) if s3.headers.get('content-length') else b''
+    if body.strip():
+        root = xmlio.parse(body)
+        location = root.findtext('LocationConstraint') or 'us-east-1'
+        if location != conf.location:
+            raise errors.InvalidLocationConstraint()
+    if swift.call(app, s3, 'HEAD', s3.bucket).status // 100 == 2:
+        raise errors.BucketAlreadyOwnedByYou(BucketName=s3.bucket)
+    swift.check(swift.call(app, s3, 'PUT', s3.bucket, length=0), s3)
+    return Response(status=200, headers={'Location': '/' + s3.bucket})
+
+
+def delete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """DeleteBucket: 204, 409 BucketNotEmpty, 404 NoSuchBucket."""
+    swift.check(swift.call(app, s3, 'DELETE', s3.bucket), s3, not_found=errors.NoSuchBucket,
+                conflict=errors.BucketNotEmpty)
+    return Response(status=204)
+
+
+def head(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """HeadBucket."""
+    resp = swift.call(app, s3, 'HEAD', s3.bucket)
+    resp.close()
+    if resp.status // 100 != 2:
+        return Response(status=404 if resp.status == 404 else 403 if resp.status in (401, 403) else 500)
+    return Response(status=200, headers={'X-Amz-Bucket-Region': conf.location})
+
+
+def _max_keys(s3: S3Request, conf: S3Conf) -> int:
+    raw = s3.query.get('max-keys', str(conf.max_keys))
+    if not raw.isdigit():
+        raise errors.InvalidArgument('max-keys must be a non-negative integer', ArgumentName='max-keys')
+    return min(int(raw), conf.max_keys)
+
+
+def _start(s3: S3Request, v2: bool) -> str:
+    if not v2:
+        return s3.query.get('marker', '')
+    token = s3.query.get('continuation-token')
+    if token is None:
+        return s3.query.get('start-after', '')
+    try:
+        return base64.urlsafe_b64decode(token.encode('ascii')).decode('utf-8')
+    except (ValueError, UnicodeError):
+        raise errors.InvalidArgument('The continuation token provided is incorrect',
+                                     ArgumentName='continuation-token') from None
+
+
+def list_objects(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """ListObjects and ListObjectsV2 (``list-type=2``)."""
+    v2 = s3.query.get('list-type') == '2'
+    limit = _max_keys(s3, conf)
+    encode = s3.query.get('encoding-type')
+    if encode not in (None, 'url'):
+        raise errors.InvalidArgument('encoding-type must be url', ArgumentName='encoding-type')
+    prefix, delimiter = s3.query.get('prefix', ''), s3.query.get('delimiter', '')
+    start = _start(s3, v2)
+    query = {'format': 'json', 'prefix': prefix, 'marker': start, 'limit': str(limit + 1)}
+    if delimiter:
+        query['delimiter'] = delimiter
+    resp = swift.check(swift.call(app, s3, 'GET', s3.bucket, query=query), s3, not_found=errors.NoSuchBucket)
+    entries = json.loads(resp.body() or b'[]') if resp.status == 200 else []
+    truncated = len(entries) > limit
+    entries = entries[:limit]
+    return _xml(_listing(s3, entries, truncated, v2=v2, limit=limit, start=start))
+
+
+def owner_element(s3: S3Request) -> Any:
+    """``<Owner>`` naming the request's user."""
+    return xmlio.fields('Owner', [('ID', s3.auth.access_key), ('DisplayName', s3.auth.access_key)])
+
+
+def _listing(s3: S3Request, entries: list[dict[str, Any]], truncated: bool, *, v2: bool, limit: int,
+             start: str) -> Any:
+    def enc(text: str) -> str:
+        return quote(text, safe='/') if s3.query.get('encoding-type') == 'url' else text
+
+    last = (entries[-1].get('name') or entries[-1].get('subdir', '')) if entries else ''
+    token = base64.urlsafe_b64encode(last.encode()).decode() if truncated else None
+    head: list[tuple[str, str | None]] = [('Name', s3.bucket), ('Prefix', enc(s3.query.get('prefix', '')))]
+    if v2:
+        head += [('StartAfter', enc(s3.query['start-after']) if 'start-after' in s3.query else None),
+                 ('ContinuationToken', s3.query.get('continuation-token')),
+                 ('NextContinuationToken', token),
+                 ('KeyCount', str(len(entries)))]
+    else:
+        head += [('Marker', enc(start)),
+                 ('NextMarker', enc(last) if truncated and s3.query.get('delimiter') else None)]
+    head += [('MaxKeys', str(limit)), ('Delimiter', enc(s3.query['delimiter']) if s3.query.get('delimiter')
+                                       else None),
+             ('EncodingType', 'url' if s3.query.get('encoding-type') == 'url' else None),
+             ('IsTruncated', 'true' if truncated else 'false')]
+    root = xmlio.fields('ListBucketResult', head)
+    owner = not v2 or s3.query.get('fetch-owner') == 'true'
+    for entry in entries:
+        if 'subdir' in entry:
+            root.append(xmlio.fields('CommonPrefixes', [('Prefix', enc(entry['subdir']))]))
+            continue
+        item = xmlio.fields('Contents', [
+            ('Key', enc(entry['name'])), ('LastModified', iso_time(entry['last_modified'])),
+            ('ETag', f'"{entry["hash"]}"'), ('Size', str(entry['bytes'])), ('StorageClass', 'STANDARD')])
+        if owner:
+            item.append(owner_element(s3))
+        root.append(item)
+    return root

@@ -1,0 +1,49 @@
+"""What the controllers share: the controller signature and S3 time formats."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from webob import Response
+
+from swiftlike.common.wsgi import WsgiApp
+from swiftlike.s3api.request import S3Request
+
+
+@dataclass(frozen=True)
+class S3Conf:
+    """Options of the s3api filter."""
+
+    location: str = 'us-east-1'
+    storage_domain: str = ''
+    max_skew: float = 900.0
+    max_keys: int = 1000
+
+
+Controller = Callable[[WsgiApp, S3Request, S3Conf], Response]
+
+
+def iso_time(swift_time: str) -> str:
+    """A listing's ``2026-11-22T03:12:05.123456`` as S3's ``2026-11-22T03:12:05.123Z``.
+
+    >>> iso_time('2026-11-22T03:12:05.123456')
+    '2026-11-22T03:12:05.123Z'
+    """
+    seconds, _, fraction = swift_time.partition('.')
+    return f'{seconds}.{(fraction + "000")[:3]}Z'
+
+
+def http_time(epoch: float) -> str:
+    """An HTTP date.
+
+    >>> http_time(0)
+    'Thu, 01 Jan 1970 00:00:00 GMT'
+    """
+    return time.strftime('%a, %d %b %Y %H:%M:%S GMT', time.gmtime(epoch))
+
+
+def epoch_of_http(text: str) -> float:
+    return float(calendar.timegm(time.strptime(text, '%a, %d %b %Y %H:%M:%S GMT')))

@@ -1,0 +1,77 @@
+"""S3 errors: each a code and an HTTP status, answered as S3's XML
+``<Error><Code>...</Code><Message>...</Message>...</Error>``."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from webob import Response
+
+
+class S3Error(Exception):
+    """An S3 error; subclasses set ``code`` and ``status``."""
+
+    code = 'InternalError'
+    status = 500
+    message = 'We encountered an internal error. Please try again.'
+
+    def __init__(self, message: str | None = None, **extra: str) -> None:
+        super().__init__(message or self.message)
+        self.extra = extra
+
+    def response(self, resource: str = '', request_id: str = '') -> Response:
+        """The XML error response (for HEAD, its status and headers only)."""
+        fields = [('Code', self.code), ('Message', str(self)), *self.extra.items(),
+                  ('Resource', resource), ('RequestId', request_id)]
+        body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + ''.join(
+            f'<{k}>{escape(v)}</{k}>' for k, v in fields if v) + '</Error>'
+        return Response(status=self.status, body=body.encode('utf-8'), content_type='application/xml',
+                        charset=None)
+
+
+def _error(name: str, status: int, message: str) -> type[S3Error]:
+    return type(name, (S3Error,), {'code': name, 'status': status, 'message': message,
+                                   '__doc__': message})
+
+
+AccessDenied = _error('AccessDenied', 403, 'Access Denied.')
+AuthorizationHeaderMalformed = _error('AuthorizationHeaderMalformed', 400,
+                                      'The authorization header is malformed.')
+AuthorizationQueryParametersError = _error('AuthorizationQueryParametersError', 400,
+                                           'The presigned URL\'s X-Amz-* parameters are malformed.')
+BadDigest = _error('BadDigest', 400,
+                'The Content-MD5 or checksum you specified did not match what we received.')
+BucketAlreadyOwnedByYou = _error('BucketAlreadyOwnedByYou', 409,
+                                 'Your previous request to create the named bucket succeeded '
+                                 'and you already own it.')
+BucketNotEmpty = _error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty.')
+EntityTooLarge = _error('EntityTooLarge', 400,
+                'Your proposed upload exceeds the maximum allowed object size.')
+InvalidArgument = _error('InvalidArgument', 400, 'Invalid Argument.')
+InvalidBucketName = _error('InvalidBucketName', 400, 'The specified bucket is not valid.')
+InvalidDigest = _error('InvalidDigest', 400, 'The Content-MD5 you specified is not valid.')
+InvalidAccessKeyId = _error('InvalidAccessKeyId', 403,
+                            'The AWS access key ID you provided does not exist in our records.')
+InvalidLocationConstraint = _error('InvalidLocationConstraint', 400,
+                                   'The specified location constraint is not valid.')
+InvalidRange = _error('InvalidRange', 416, 'The requested range is not satisfiable.')
+InvalidRequest = _error('InvalidRequest', 400, 'Invalid Request.')
+MalformedXML = _error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate.')
+MissingContentLength = _error('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.')
+MethodNotAllowed = _error('MethodNotAllowed', 405,
+                'The specified method is not allowed against this resource.')
+NoSuchBucket = _error('NoSuchBucket', 404, 'The specified bucket does not exist.')
+NoSuchKey = _error('NoSuchKey', 404, 'The specified key does not exist.')
+NotImplemented_ = _error('NotImplemented', 501, 'A header or query you provided implies functionality '
+                         'that is not implemented.')
+PreconditionFailed = _error('PreconditionFailed', 412,
+                            'At least one of the preconditions you specified did not hold.')
+RequestTimeTooSkewed = _error('RequestTimeTooSkewed', 403,
+                              'The difference between the request time and the current time is too large.')
+ServiceUnavailable = _error('ServiceUnavailable', 503, 'Please reduce your request rate.')
+SignatureDoesNotMatch = _error('SignatureDoesNotMatch', 403,
+                               'The request signature we calculated does not match the signature '
+                               'you provided. Check your key and signing method.')
+XAmzContentSHA256Mismatch = _error('XAmzContentSHA256Mismatch', 400,
+                                   'The provided \'x-amz-content-sha256\' header does not match '
+                                   'what was computed.')

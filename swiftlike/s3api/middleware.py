@@ -1,0 +1,68 @@
+"""The ``s3api`` filter: requests signed with AWS Signature V4 (in an
+``Authorization`` header or a presigned URL) are S3 requests. It parses one,
+prepares its signature check for the auth filter after it (which holds the
+secrets: access key ``account:user``, secret = the user's key), and answers
+it with Swift requests through the rest of the pipeline. Everything else
+passes through untouched. Errors are S3 XML, never a traceback.
+
+Place it before the auth filter::
+
+    pipeline = catch_errors gatekeeper healthcheck proxy_logging cache ratelimit s3api tempauth proxy-server
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from webob import Response
+
+from swiftlike.common import env_keys
+from swiftlike.common.wsgi import Middleware, WsgiApp
+from swiftlike.s3api import errors, request
+from swiftlike.s3api.controllers import bucket, obj, service
+from swiftlike.s3api.controllers.common import S3Conf
+
+logger = logging.getLogger(__name__)
+
+
+class S3Api(Middleware):
+    """S3 in front of the Swift pipeline."""
+
+    conf_class = S3Conf
+
+    def __init__(self, app: WsgiApp, conf: S3Conf | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(app, conf or S3Conf())
+        self.s3conf: S3Conf = self.conf
+        self.clock = clock
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not request.is_s3(environ):
+            return self.app(environ, start_response)
+        request_id = str(environ.get(env_keys.TXN_ID, ''))
+        resource = environ.get('PATH_INFO', '')
+        try:
+            s3 = request.parse(environ, storage_domain=self.s3conf.storage_domain,
+                               max_skew=self.s3conf.max_skew, now=self.clock())
+            resource = s3.resource
+            resp = self.dispatch(s3)
+        except errors.S3Error as err:
+            resp = err.response(resource, request_id)
+            if environ.get('REQUEST_METHOD') == 'HEAD':
+                resp.body = b''
+        resp.headers['x-amz-request-id'] = request_id
+        return resp(environ, start_response)  # type: ignore[no-any-return]
+
+    def dispatch(self, s3: request.S3Request) -> Response:
+        """The controller of the resource asked for."""
+        if not s3.bucket:
+            return service.handle(self.app, s3, self.s3conf)
+        if not s3.key:
+            return bucket.handle(self.app, s3, self.s3conf)
+        return obj.handle(self.app, s3, self.s3conf)
+
+
+filter_factory = S3Api.factory

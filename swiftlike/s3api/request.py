@@ -1,0 +1,196 @@
+"""An S3 request: which bucket and key (path-style or virtual-host style),
+its query, and its SigV4 signature, checked against the clock and made into
+the check the auth filter runs with the key's secret."""
+
+from __future__ import annotations
+
+import calendar
+import email.utils
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from swiftlike.common.request import wsgi_path_to_str
+from swiftlike.common.s3_auth import S3AuthDetails
+from swiftlike.s3api import errors, sigv2, sigv4
+
+#: Payload hashes that are not a hex SHA-256 of the body.
+STREAMING = ('STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+             'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER')
+
+
+def is_s3(environ: dict[str, Any]) -> bool:
+    """Whether the request carries S3 credentials (in a header or a presigned query)."""
+    auth = environ.get('HTTP_AUTHORIZATION', '')
+    query = environ.get('QUERY_STRING', '')
+    return auth.startswith((sigv4.ALGORITHM + ' ', 'AWS ')) or 'X-Amz-Algorithm=' in query \
+        or ('AWSAccessKeyId=' in query and 'Signature=' in query)
+
+
+def amz_time(amz_date: str) -> float:
+    """Seconds since the epoch of ``yyyymmddThhmmssZ``."""
+    return float(calendar.timegm(time.strptime(amz_date, '%Y%m%dT%H%M%SZ')))
+
+
+@dataclass
+class S3Request:
+    """One S3 request, parsed and its signature prepared."""
+
+    environ: dict[str, Any]
+    method: str
+    bucket: str
+    key: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    payload_hash: str
+    auth: S3AuthDetails
+
+    @property
+    def resource(self) -> str:
+        return '/' + '/'.join(p for p in (self.bucket, self.key) if p)
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers, lower-case. eventlet invents a Content-Type
+    when there is none; its ``headers_raw`` tells whether one was sent."""
+    found = {k[5:].replace('_', '-').lower(): str(v) for k, v in environ.items() if k.startswith('HTTP_')}
+    raw = environ.get('headers_raw')
+    sent_type = raw is None or any(k.lower() == 'content-type' for k, _ in raw)
+    for key in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
+        if environ.get(key) and (key != 'CONTENT_TYPE' or sent_type):
+            found[key.replace('_', '-').lower()] = str(environ[key])
+    return found
+
+
+def _bucket_and_key(path: str, host: str, storage_domain: str) -> tuple[str, str]:
+    host = host.rsplit(':', 1)[0] if not host.endswith(']') else host
+    if storage_domain and host.endswith('.' + storage_domain):
+        return host[:-len(storage_domain) - 1], path[1:]
+    bucket, _, key = path[1:].partition('/')
+    return bucket, key
+
+
+def parse(environ: dict[str, Any], *, storage_domain: str, max_skew: float, now: float) -> S3Request:
+    """Parse and prepare the signature check of an S3 request (V4 or V2).
+
+    :raises S3Error: for a malformed, expired or skewed request
+    """
+    try:
+        path = wsgi_path_to_str(environ.get('PATH_INFO', '/'))
+        pairs = parse_qsl(environ.get('QUERY_STRING', ''), keep_blank_values=True, errors='strict')
+    except (UnicodeDecodeError, ValueError):
+        raise errors.InvalidRequest('the path or query is not valid UTF-8') from None
+    headers = _headers(environ)
+    query = dict(pairs)
+    bucket, key = _bucket_and_key(path, headers.get('host', ''), storage_domain)
+    method = environ['REQUEST_METHOD']
+    if headers.get('authorization', '').startswith('AWS ') or 'AWSAccessKeyId' in query:
+        raw_path = environ.get('RAW_PATH_INFO') or quote(path)
+        virtual = bucket if not path[1:].startswith(bucket) or not bucket else ''
+        resources = [sigv2.canonical_resource(raw_path, pairs, virtual)]
+        if bucket and not key:          # clients sign a bucket as /bucket/ whether or not they send the slash
+            bare = raw_path.rstrip('/') or '/'
+            resources = [sigv2.canonical_resource(p, pairs, virtual) for p in {bare, bare.rstrip('/') + '/'}]
+        auth = _v2(method, headers, query, resources, now=now, max_skew=max_skew)
+        return S3Request(environ, method, bucket, key, query, headers, sigv4.UNSIGNED, auth)
+    signed, payload_hash = _signature(headers, query, now, max_skew)
+    uri = environ.get('RAW_PATH_INFO') or sigv4.canonical_uri(path)
+    canonical = sigv4.canonical_request(method, uri, pairs, headers, signed.signed_headers,
+                                        payload_hash=payload_hash)
+    to_sign = sigv4.string_to_sign(signed, canonical)
+    auth = S3AuthDetails(signed.credential.access_key,
+                         lambda secret: sigv4.signature_matches(secret, signed, to_sign))
+    return S3Request(environ, method, bucket, key, query, headers, payload_hash, auth)
+
+
+def _v2(method: str, headers: dict[str, str], query: dict[str, str], resources: list[str], *, now: float,
+        max_skew: float) -> S3AuthDetails:
+    """The signature check of a V2 request (``Authorization: AWS key:sig`` or a presigned query)."""
+    if 'AWSAccessKeyId' in query:
+        access_key, given = query['AWSAccessKeyId'], query.get('Signature', '')
+        expires = query.get('Expires', '')
+        if not expires.isdigit():
+            raise errors.AccessDenied('Expires must be a number of seconds since the epoch')
+        if now > int(expires):
+            raise errors.AccessDenied('Request has expired')
+        date = expires
+    else:
+        access_key, _, given = headers['authorization'][4:].rpartition(':')
+        if not access_key or not given:
+            raise errors.AccessDenied('malformed Authorization header')
+        _check_v2_date(headers, now, max_skew)
+        date = '' if 'x-amz-date' in headers else headers.get('date', '')
+    texts = [sigv2.string_to_sign(method, headers, resource, date) for resource in resources]
+    return S3AuthDetails(access_key, lambda secret: any(sigv2.matches(secret, t, given) for t in texts))
+
+
+def _check_v2_date(headers: dict[str, str], now: float, max_skew: float) -> None:
+    text = headers.get('x-amz-date') or headers.get('date', '')
+    try:
+        when = email.utils.parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError):
+        raise errors.AccessDenied('AWS authentication requires a valid Date or x-amz-date header') from None
+    if abs(when - now) > max_skew:
+        raise errors.RequestTimeTooSkewed()
+
+
+def _signature(headers: dict[str, str], query: dict[str, str], now: float,
+               max_skew: float) -> tuple[sigv4.SignedRequest, str]:
+    """A V4 request's signed parts and payload hash, its time checked."""
+    if 'X-Amz-Algorithm' in query:
+        try:
+            signed = sigv4.parse_presigned(query)
+        except sigv4.SignatureError as err:
+            raise errors.AuthorizationQueryParametersError(str(err)) from None
+        started = amz_time(signed.amz_date)
+        if now > started + (signed.expires or 0):
+            raise errors.AccessDenied('Request has expired')
+        if started > now + max_skew:
+            raise errors.RequestTimeTooSkewed()
+        return signed, sigv4.UNSIGNED
+    amz_date = headers.get('x-amz-date', '')
+    try:
+        signed = sigv4.parse_authorization(headers.get('authorization', ''), amz_date)
+    except sigv4.SignatureError as err:
+        raise errors.AuthorizationHeaderMalformed(str(err)) from None
+    if 'host' not in signed.signed_headers:
+        raise errors.AuthorizationHeaderMalformed('the host header must be signed')
+    if abs(amz_time(amz_date) - now) > max_skew:
+        raise errors.RequestTimeTooSkewed()
+    payload_hash = headers.get('x-amz-content-sha256', '')
+    if payload_hash in STREAMING:
+        raise errors.NotImplemented_(f'x-amz-content-sha256: {payload_hash} is not supported yet')
+    if payload_hash != sigv4.UNSIGNED and (len(payload_hash) != 64 or not _is_hex(payload_hash)):
+        raise errors.InvalidArgument('x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256')
+    return signed, payload_hash
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in '0123456789abcdef' for c in text)
+
+
+class HashingInput:
+    """A wsgi.input that checks the body against x-amz-content-sha256: the
+    read that would return the last bytes fails instead if they do not
+    match, so a bad body is never stored."""
+
+    def __init__(self, stream: Any, length: int, expected: str) -> None:
+        self.stream = stream
+        self.remaining = length
+        self.expected = expected
+        self.sha256 = hashlib.sha256()
+        self.mismatch = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.remaining <= 0:
+            return b''
+        want = self.remaining if size is None or size < 0 else min(size, self.remaining)
+        chunk: bytes = self.stream.read(want)
+        self.remaining -= len(chunk)
+        self.sha256.update(chunk)
+        if (self.remaining <= 0 or not chunk) and self.sha256.hexdigest() != self.expected:
+            self.mismatch = True
+            raise OSError('x-amz-content-sha256 does not match the body')
+        return chunk

@@ -1,0 +1,100 @@
+"""Swift requests made on behalf of an S3 request: through the rest of the
+pipeline (the auth filter, then the proxy), as the S3 request's user, and
+their answers turned into S3 errors where they fail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from webob import Request
+
+from swiftlike.common import env_keys
+from swiftlike.common.wsgi import WsgiApp
+from swiftlike.s3api import errors
+from swiftlike.s3api.request import S3Request
+
+#: Environ keys a sub-request keeps from the S3 request.
+_KEPT = ('SERVER_NAME', 'SERVER_PORT', 'SERVER_PROTOCOL', 'REMOTE_ADDR', 'wsgi.version', 'wsgi.url_scheme',
+         'wsgi.errors', 'wsgi.multithread', 'wsgi.multiprocess', 'wsgi.run_once', env_keys.TXN_ID,
+         env_keys.CACHE)
+
+
+@dataclass
+class SwiftResponse:
+    """A Swift answer: status, headers, body iterator."""
+
+    status: int
+    headers: dict[str, str]
+    app_iter: Iterable[bytes]
+
+    def body(self) -> bytes:
+        """The whole body (closing the iterator)."""
+        try:
+            return b''.join(self.app_iter)
+        finally:
+            close = getattr(self.app_iter, 'close', None)
+            if close:
+                close()
+
+    def close(self) -> None:
+        close = getattr(self.app_iter, 'close', None)
+        if close:
+            close()
+
+
+def _wsgi(text: str) -> str:
+    return text.encode('utf-8').decode('latin-1')
+
+
+def call(app: WsgiApp, s3: S3Request, method: str, bucket: str = '', key: str = '', *,
+         query: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+         body: Any = None, length: int | None = None) -> SwiftResponse:
+    """One Swift request as the S3 request's user (``body``: a file-like wsgi.input)."""
+    path = '/v1/' + s3.auth.access_key + ''.join('/' + p for p in (bucket, key) if p)
+    environ: dict[str, Any] = {k: s3.environ[k] for k in _KEPT if k in s3.environ}
+    environ.update({'REQUEST_METHOD': method, 'PATH_INFO': _wsgi(path), 'SCRIPT_NAME': '',
+                    'QUERY_STRING': urlencode(query or {}), 'HTTP_HOST': s3.headers.get('host', 'localhost'),
+                    env_keys.S3_AUTH: s3.auth})
+    environ['wsgi.input'] = body if body is not None else _Empty()
+    if length is not None:
+        environ['CONTENT_LENGTH'] = str(length)
+    for name, value in (headers or {}).items():
+        if name.lower() == 'content-type':
+            environ['CONTENT_TYPE'] = value
+        else:
+            environ['HTTP_' + name.upper().replace('-', '_')] = value
+    status, header_list, app_iter = Request(environ).call_application(app)
+    return SwiftResponse(int(status.split()[0]), {k.title(): v for k, v in header_list}, app_iter)
+
+
+class _Empty:
+    def read(self, size: int = -1) -> bytes:
+        return b''
+
+
+def check(resp: SwiftResponse, s3: S3Request, *, not_found: type[errors.S3Error] = errors.NoSuchKey,
+          conflict: type[errors.S3Error] = errors.InvalidRequest) -> SwiftResponse:
+    """``resp`` if it succeeded (2xx, 304), else the S3 error it means."""
+    if 200 <= resp.status < 300 or resp.status == 304:
+        return resp
+    resp.close()
+    if resp.status == 401:
+        outcome = s3.auth.outcome
+        raise (errors.InvalidAccessKeyId() if outcome == 'unknown_key' else
+               errors.SignatureDoesNotMatch() if outcome == 'bad_signature' else errors.AccessDenied())
+    mapped: dict[int, type[errors.S3Error]] = {
+        400: errors.InvalidArgument, 403: errors.AccessDenied, 404: not_found, 409: conflict,
+        411: errors.MissingContentLength, 412: errors.PreconditionFailed, 413: errors.EntityTooLarge,
+        416: errors.InvalidRange, 422: errors.BadDigest, 503: errors.ServiceUnavailable}
+    raise mapped.get(resp.status, errors.S3Error)()
+
+
+def stream(resp: SwiftResponse) -> Iterator[bytes]:
+    """The body, closing the iterator at the end."""
+    try:
+        yield from resp.app_iter
+    finally:
+        resp.close()

@@ -1,0 +1,202 @@
+"""boto3 (current botocore, default settings: flexible checksums on) against
+a whole dev cluster through the s3api filter; the same objects seen through
+python-swiftclient; presigned URLs used with a plain HTTP client."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import http.client
+import os
+import shutil
+import subprocess
+import time
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+from swiftclient import client as sc
+
+from .devcluster_fixture import start_cluster
+
+KEY, SECRET = 'test:tester', 'testing'
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    cluster = start_cluster(tmp_path_factory.mktemp('s3'))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope='module')
+def endpoint(cluster):
+    return f'http://127.0.0.1:{cluster.proxy_port}'
+
+
+def client(endpoint, key=KEY, secret=SECRET, **config):
+    return boto3.client('s3', endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                        region_name='us-east-1', config=Config(s3={'addressing_style': 'path'}, **config))
+
+
+@pytest.fixture(scope='module')
+def s3(endpoint):
+    return client(endpoint)
+
+
+def error_of(call, *args, **kwargs):
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value.response['Error']['Code'], info.value.response['ResponseMetadata']['HTTPStatusCode']
+
+
+def signed_request(endpoint, method, path, body=b'', headers=None, when=None):
+    """A raw request signed by botocore's own SigV4 signer; (status, body)."""
+    request = AWSRequest(method=method, url=endpoint + path, data=body, headers=headers or {})
+    signer = SigV4Auth(Credentials(KEY, SECRET), 's3', 'us-east-1')
+    request.headers['X-Amz-Content-SHA256'] = hashlib.sha256(body).hexdigest()
+    if when is None:
+        signer.add_auth(request)
+    else:
+        with mock.patch('botocore.auth.get_current_datetime', return_value=when):
+            signer.add_auth(request)
+    host = endpoint.split('//')[1]
+    conn = http.client.HTTPConnection(host)
+    conn.request(method, path, body=body or None, headers=dict(request.headers.items()))
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def test_buckets_and_objects_round_trip(s3):
+    s3.create_bucket(Bucket='round-trip')
+    assert 'round-trip' in [b['Name'] for b in s3.list_buckets()['Buckets']]
+    assert error_of(s3.create_bucket, Bucket='round-trip') == ('BucketAlreadyOwnedByYou', 409)
+    body = os.urandom(300_000)
+    put = s3.put_object(Bucket='round-trip', Key='dir/a b ☃.bin', Body=body, ContentType='application/x-test',
+                        Metadata={'colour': 'blue'})
+    assert put['ETag'] == f'"{hashlib.md5(body).hexdigest()}"'
+    got = s3.get_object(Bucket='round-trip', Key='dir/a b ☃.bin')
+    assert got['Body'].read() == body
+    assert got['ContentType'] == 'application/x-test' and got['Metadata'] == {'colour': 'blue'}
+    head = s3.head_object(Bucket='round-trip', Key='dir/a b ☃.bin')
+    assert head['ContentLength'] == len(body) and head['ETag'] == put['ETag']
+    ranged = s3.get_object(Bucket='round-trip', Key='dir/a b ☃.bin', Range='bytes=10-19')
+    assert ranged['Body'].read() == body[10:20] and ranged['ContentRange'] == f'bytes 10-19/{len(body)}'
+    assert error_of(s3.get_object, Bucket='round-trip', Key='missing') == ('NoSuchKey', 404)
+    assert error_of(s3.get_object, Bucket='no-such-bucket', Key='x') == ('NoSuchBucket', 404)
+    assert error_of(s3.get_object, Bucket='round-trip', Key='dir/a b ☃.bin',
+                    IfNoneMatch=put['ETag'])[1] == 304
+    assert error_of(s3.delete_bucket, Bucket='round-trip') == ('BucketNotEmpty', 409)
+    s3.delete_object(Bucket='round-trip', Key='dir/a b ☃.bin')
+    s3.delete_object(Bucket='round-trip', Key='never-there')
+    s3.delete_bucket(Bucket='round-trip')
+    assert error_of(s3.head_bucket, Bucket='round-trip')[1] == 404
+
+
+def test_listings_v1_and_v2(s3):
+    s3.create_bucket(Bucket='listing')
+    keys = [f'photos/2026/{i:02d}.jpg' for i in range(12)] + ['photos/readme', 'top', 'a+b c']
+    for key in keys:
+        s3.put_object(Bucket='listing', Key=key, Body=b'x')
+    v2 = s3.list_objects_v2(Bucket='listing', Prefix='photos/', Delimiter='/')
+    assert [c['Prefix'] for c in v2['CommonPrefixes']] == ['photos/2026/']
+    assert [o['Key'] for o in v2['Contents']] == ['photos/readme'] and v2['KeyCount'] == 2
+    paginator = s3.get_paginator('list_objects_v2')
+    pages = list(paginator.paginate(Bucket='listing', PaginationConfig={'PageSize': 5}))
+    assert len(pages) == 3 and [o['Key'] for p in pages for o in p['Contents']] == sorted(keys)
+    v1 = list(s3.get_paginator('list_objects').paginate(Bucket='listing', PaginationConfig={'PageSize': 4}))
+    assert [o['Key'] for p in v1 for o in p['Contents']] == sorted(keys)
+    after = s3.list_objects_v2(Bucket='listing', StartAfter='photos/readme')
+    assert [o['Key'] for o in after['Contents']] == ['top']
+    encoded = s3.list_objects(Bucket='listing', Prefix='a', EncodingType='url')
+    assert [o['Key'] for o in encoded['Contents']] == ['a%2Bb%20c']   # asked for: left encoded
+    assert s3.get_bucket_location(Bucket='listing')['LocationConstraint'] is None
+
+
+def test_checksums_and_digests_are_verified(s3, endpoint):
+    s3.create_bucket(Bucket='sums')
+    body = b'checked body' * 1000
+    put = s3.put_object(Bucket='sums', Key='crc', Body=body, ChecksumAlgorithm='SHA256')
+    assert put['ChecksumSHA256']
+    head = s3.head_object(Bucket='sums', Key='crc', ChecksumMode='ENABLED')
+    assert head['ChecksumSHA256'] == put['ChecksumSHA256']
+    import base64
+    wrong_md5 = base64.b64encode(hashlib.md5(b'other').digest()).decode()
+    bad = error_of(s3.put_object, Bucket='sums', Key='bad', Body=body, ContentMD5=wrong_md5)
+    assert bad == ('BadDigest', 400)
+    assert error_of(s3.head_object, Bucket='sums', Key='bad')[1] == 404
+    status, text = signed_request(endpoint, 'PUT', '/sums/bad-crc', body,
+                                  {'x-amz-checksum-crc32': 'AAAAAA=='})
+    assert (status, b'<Code>BadDigest</Code>' in text) == (400, True)
+    assert error_of(s3.head_object, Bucket='sums', Key='bad-crc')[1] == 404
+
+
+def test_signatures_keys_and_clock_are_checked(endpoint):
+    assert error_of(client(endpoint, secret='wrong').list_buckets) == ('SignatureDoesNotMatch', 403)
+    assert error_of(client(endpoint, key='nobody:none').list_buckets) == ('InvalidAccessKeyId', 403)
+    skewed = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    status, text = signed_request(endpoint, 'GET', '/', when=skewed)
+    assert status == 403 and b'RequestTimeTooSkewed' in text
+
+
+def curl(*args: str) -> tuple[int, bytes]:
+    """(HTTP status, body) of a curl command."""
+    out = subprocess.run(['curl', '-s', '-o', '-', '-w', '\n%{http_code}', *args], capture_output=True,
+                         timeout=60, check=True)
+    body, _, status = out.stdout.rpartition(b'\n')
+    return int(status), body
+
+
+@pytest.mark.skipif(not shutil.which('curl'), reason='curl is not installed')
+@pytest.mark.parametrize('version', ['s3v4', 's3'])
+def test_presigned_urls_with_curl(endpoint, version, tmp_path):
+    s3 = client(endpoint, signature_version=version)
+    bucket = f'presigned-{version}'
+    s3.create_bucket(Bucket=bucket)
+    upload = tmp_path / 'upload'
+    upload.write_bytes(b'uploaded by url ' + version.encode())
+    params = {'Bucket': bucket, 'Key': 'via url'}
+    put_url = s3.generate_presigned_url('put_object', Params=params, ExpiresIn=60)
+    assert curl('-T', str(upload), put_url)[0] == 200
+    get_url = s3.generate_presigned_url('get_object', Params=params)
+    assert curl(get_url) == (200, upload.read_bytes())
+    expired = s3.generate_presigned_url('get_object', Params=params, ExpiresIn=1)
+    time.sleep(2)
+    status, body = curl(expired)
+    assert status == 403 and b'expired' in body
+    status, body = curl(get_url.replace('via%20url', 'other'))
+    assert status == 403 and b'SignatureDoesNotMatch' in body
+
+
+def test_unimplemented_subresources_and_hostile_xml(s3, endpoint):
+    s3.create_bucket(Bucket='subres')
+    for query in ('lifecycle', 'encryption', 'policy', 'cors', 'website', 'replication'):
+        status, text = signed_request(endpoint, 'GET', f'/subres?{query}')
+        assert (status, b'<Code>NotImplemented</Code>' in text) == (501, True), query
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+           b'<CreateBucketConfiguration><LocationConstraint>&e;</LocationConstraint>'
+           b'</CreateBucketConfiguration>')
+    status, text = signed_request(endpoint, 'PUT', '/xxe-bucket', xxe)
+    assert status == 400 and b'MalformedXML' in text and b'root:' not in text
+    status, text = signed_request(endpoint, 'PUT', '/Bad_Name')
+    assert status == 400 and b'InvalidBucketName' in text
+
+
+def test_s3_and_swift_see_the_same_objects(s3, cluster):
+    auth = f'http://127.0.0.1:{cluster.proxy_port}/auth/v1.0'
+    swift = sc.Connection(authurl=auth, user=KEY, key=SECRET, retries=0)
+    s3.create_bucket(Bucket='shared')
+    s3.put_object(Bucket='shared', Key='from-s3', Body=b'written by boto3', Metadata={'via': 's3'})
+    headers, body = swift.get_object('shared', 'from-s3')
+    assert body == b'written by boto3' and headers['x-object-meta-via'] == 's3'
+    swift.put_object('shared', 'from-swift', b'written by swiftclient',
+                     headers={'X-Object-Meta-Via': 'swift'})
+    got = s3.get_object(Bucket='shared', Key='from-swift')
+    assert got['Body'].read() == b'written by swiftclient' and got['Metadata'] == {'via': 'swift'}
+    listed = s3.list_objects_v2(Bucket='shared')['Contents']
+    assert sorted(o['Key'] for o in listed) == ['from-s3', 'from-swift']
