@@ -7,8 +7,9 @@ from __future__ import annotations
 import calendar
 import email.utils
 import hashlib
+import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -46,6 +47,9 @@ class S3Request:
     headers: dict[str, str]
     payload_hash: str
     auth: S3AuthDetails
+    signed: sigv4.SignedRequest | None = None
+    #: the signing key, once the auth filter found the signature good (for chunk signatures)
+    keys: list[bytes] = field(default_factory=list)
 
     @property
     def resource(self) -> str:
@@ -100,9 +104,17 @@ def parse(environ: dict[str, Any], *, storage_domain: str, max_skew: float, now:
     canonical = sigv4.canonical_request(method, uri, pairs, headers, signed.signed_headers,
                                         payload_hash=payload_hash)
     to_sign = sigv4.string_to_sign(signed, canonical)
-    auth = S3AuthDetails(signed.credential.access_key,
-                         lambda secret: sigv4.signature_matches(secret, signed, to_sign))
-    return S3Request(environ, method, bucket, key, query, headers, payload_hash, auth)
+    keys: list[bytes] = []
+
+    def check(secret: str) -> bool:
+        signing = sigv4.signing_key(secret, signed.credential)
+        good = hmac.compare_digest(sigv4.sign(signing, to_sign), signed.signature)
+        if good and not keys:
+            keys.append(signing)
+        return good
+
+    auth = S3AuthDetails(signed.credential.access_key, check)
+    return S3Request(environ, method, bucket, key, query, headers, payload_hash, auth, signed, keys)
 
 
 def _v2(method: str, headers: dict[str, str], query: dict[str, str], resources: list[str], *, now: float,
@@ -160,9 +172,10 @@ def _signature(headers: dict[str, str], query: dict[str, str], now: float,
     if abs(amz_time(amz_date) - now) > max_skew:
         raise errors.RequestTimeTooSkewed()
     payload_hash = headers.get('x-amz-content-sha256', '')
-    if payload_hash in STREAMING:
-        raise errors.NotImplemented_(f'x-amz-content-sha256: {payload_hash} is not supported yet')
-    if payload_hash != sigv4.UNSIGNED and (len(payload_hash) != 64 or not _is_hex(payload_hash)):
+    if payload_hash.startswith('STREAMING-') and payload_hash not in STREAMING:
+        raise errors.NotImplemented_(f'x-amz-content-sha256: {payload_hash} is not supported')
+    if payload_hash not in (*STREAMING, sigv4.UNSIGNED) and (len(payload_hash) != 64
+                                                          or not _is_hex(payload_hash)):
         raise errors.InvalidArgument('x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256')
     return signed, payload_hash
 

@@ -200,3 +200,29 @@ def test_s3_and_swift_see_the_same_objects(s3, cluster):
     assert got['Body'].read() == b'written by swiftclient' and got['Metadata'] == {'via': 'swift'}
     listed = s3.list_objects_v2(Bucket='shared')['Contents']
     assert sorted(o['Key'] for o in listed) == ['from-s3', 'from-swift']
+
+
+def test_copy_object_and_delete_objects(s3):
+    s3.create_bucket(Bucket='copies')
+    put = s3.put_object(Bucket='copies', Key='source', Body=b'original', ContentType='text/x-orig',
+                        Metadata={'kind': 'orig'})
+    copied = s3.copy_object(Bucket='copies', Key='same-meta', CopySource={'Bucket': 'copies', 'Key': 'source'})
+    assert copied['CopyObjectResult']['ETag'] == put['ETag']
+    got = s3.get_object(Bucket='copies', Key='same-meta')
+    assert got['Body'].read() == b'original' and got['Metadata'] == {'kind': 'orig'}
+    assert got['ContentType'] == 'text/x-orig'
+    s3.copy_object(Bucket='copies', Key='new-meta', CopySource='copies/source', MetadataDirective='REPLACE',
+                   Metadata={'kind': 'new'}, ContentType='text/x-new')
+    got = s3.head_object(Bucket='copies', Key='new-meta')
+    assert got['Metadata'] == {'kind': 'new'} and got['ContentType'] == 'text/x-new'
+    assert error_of(s3.copy_object, Bucket='copies', Key='x', CopySource='copies/source',
+                    CopySourceIfMatch='"0123"') == ('PreconditionFailed', 412)
+    assert error_of(s3.copy_object, Bucket='copies', Key='source',
+                    CopySource='copies/source') == ('InvalidRequest', 400)
+    assert error_of(s3.copy_object, Bucket='copies', Key='x', CopySource='copies/missing') == ('NoSuchKey', 404)
+
+    result = s3.delete_objects(Bucket='copies', Delete={'Objects': [{'Key': 'same-meta'}, {'Key': 'never'}]})
+    assert sorted(d['Key'] for d in result['Deleted']) == ['never', 'same-meta'] and 'Errors' not in result
+    quiet = s3.delete_objects(Bucket='copies', Delete={'Objects': [{'Key': 'new-meta'}], 'Quiet': True})
+    assert 'Deleted' not in quiet
+    assert [o['Key'] for o in s3.list_objects_v2(Bucket='copies')['Contents']] == ['source']

@@ -14,6 +14,7 @@ from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import errors, swift, xmlio
+from swiftlike.s3api.controllers import multi_delete
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
 
@@ -21,7 +22,7 @@ _NAME = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
 #: Query parameters of a plain listing (anything else is a sub-resource).
 LISTING_PARAMS = frozenset({'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type',
                             'continuation-token', 'start-after', 'fetch-owner', 'x-id'})
-SUPPORTED = frozenset({'location', 'versioning'})
+SUPPORTED = frozenset({'location', 'versioning', 'delete'})
 
 
 def _xml(root: Any) -> Response:
@@ -57,6 +58,8 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     if sub == 'versioning' and s3.method == 'GET':
         swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
         return _xml(xmlio.element('VersioningConfiguration'))
+    if sub == 'delete' and s3.method == 'POST':
+        return multi_delete.handle(app, s3, conf)
     if sub:
         raise errors.NotImplemented_(f'{s3.method} ?{sub} is not implemented')
     handlers = {'PUT': create, 'DELETE': delete, 'HEAD': head, 'GET': list_objects}

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote, unquote
 
 from webob import Response
 
+from swiftlike.common.concurrency import timeout
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import checksums, errors, swift
-from swiftlike.s3api.controllers.common import S3Conf
+from swiftlike.s3api import checksums, chunked, errors, swift, xmlio
+from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http
 from swiftlike.s3api.request import HashingInput, S3Request
+from swiftlike.s3api.swift import SwiftResponse
 
 META = 'x-amz-meta-'
 SYSMETA_CHECKSUM = 'X-Object-Sysmeta-S3-Checksum-'
@@ -38,8 +43,8 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     extra = sorted(k for k in s3.query if k in UNSUPPORTED)
     if extra:
         raise errors.NotImplemented_(f'{", ".join(extra)} is not implemented')
-    if 'x-amz-copy-source' in s3.headers:
-        raise errors.NotImplemented_('CopyObject is not implemented yet')
+    if 'x-amz-copy-source' in s3.headers and s3.method == 'PUT':
+        return copy(app, s3, conf)
     handlers = {'PUT': put, 'GET': get, 'HEAD': get, 'DELETE': delete}
     if s3.method not in handlers:
         raise errors.MethodNotAllowed()
@@ -59,9 +64,28 @@ def _content_md5(s3: S3Request) -> str | None:
     return digest.hex()
 
 
+def _chunked_body(s3: S3Request) -> tuple[chunked.AwsChunkedInput, str]:
+    """The decoded body of an aws-chunked upload, and its decoded length."""
+    length = s3.headers.get('x-amz-decoded-content-length', '')
+    if not length.isdigit():
+        raise errors.MissingContentLength('aws-chunked uploads need x-amz-decoded-content-length')
+    trailer = s3.headers.get('x-amz-trailer', '').strip().lower() or None
+    if trailer is not None and (not trailer.startswith('x-amz-checksum-')
+                                or trailer[len('x-amz-checksum-'):] not in checksums.ALGORITHMS):
+        raise errors.InvalidRequest(f'unsupported x-amz-trailer {trailer}')
+    signer = None
+    if s3.payload_hash.startswith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD') and s3.signed is not None:
+        signer = chunked.LazySigner(s3.keys, s3.signed)
+    body = chunked.AwsChunkedInput(s3.environ['wsgi.input'], decoded_length=int(length), signer=signer,
+                                   trailer=trailer, read_timeout=lambda: timeout(60))
+    return body, length
+
+
 def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """PutObject."""
     length = s3.headers.get('content-length')
+    if s3.payload_hash.startswith('STREAMING-'):
+        return _put_chunked(app, s3, conf)
     if length is None or not length.isdigit():
         raise errors.MissingContentLength()
     headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream')}
@@ -90,6 +114,40 @@ def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     out = {'ETag': f'"{resp.headers.get("Etag", "").strip(chr(34))}"'}
     if wanted:
         out['x-amz-checksum-' + wanted[0]] = wanted[1]
+    return Response(status=200, headers=out)
+
+
+def _put_chunked(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """PutObject of an aws-chunked body (chunk signatures and trailing checksum checked as it streams)."""
+    body, length = _chunked_body(s3)
+    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream')}
+    headers.update({'X-Object-Meta-' + k[len(META):]: v for k, v in s3.headers.items() if k.startswith(META)})
+    encoding = ','.join(e for e in s3.headers.get('content-encoding', '').split(',')
+                        if e.strip() and e.strip() != 'aws-chunked')
+    if encoding:
+        headers['Content-Encoding'] = encoding
+    md5 = _content_md5(s3)
+    if md5:
+        headers['ETag'] = md5
+    try:
+        if length == '0':            # nothing for the proxy to read: authenticate, then check the stream here
+            swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket).close()
+            body.read()
+        resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, body=body, length=int(length))
+    except chunked.ChunkError:
+        resp = None
+    if body.error or resp is None:
+        if resp is not None:
+            resp.close()
+        if 'x-amz-checksum' in body.error:
+            raise errors.BadDigest(body.error)
+        if 'signature' in body.error:
+            raise errors.SignatureDoesNotMatch(body.error)
+        raise errors.InvalidRequest(body.error)
+    swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
+    out = {'ETag': f'"{resp.headers.get("Etag", "").strip(chr(34))}"'}
+    if body.trailer and body.checksum:
+        out[body.trailer] = body.checksum
     return Response(status=200, headers=out)
 
 
@@ -138,3 +196,64 @@ def delete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         return Response(status=204)
     swift.check(resp, s3)
     return Response(status=204)
+
+
+def _copy_source(s3: S3Request) -> tuple[str, str]:
+    raw = unquote(s3.headers['x-amz-copy-source'])
+    path, _, version = raw.partition('?')
+    if version and version != 'versionId=null':
+        raise errors.NotImplemented_('copying an object version is not implemented')
+    bucket, _, key = path.lstrip('/').partition('/')
+    if not bucket or not key:
+        raise errors.InvalidArgument('x-amz-copy-source must be <bucket>/<key>',
+                                     ArgumentName='x-amz-copy-source')
+    return bucket, key
+
+
+def _check_source_conditions(s3: S3Request, source: SwiftResponse) -> None:
+    """:raises PreconditionFailed: if an x-amz-copy-source-if-* condition fails"""
+    etag = source.headers.get('Etag', '').strip('"')
+    modified = epoch_of_http(source.headers['Last-Modified']) if 'Last-Modified' in source.headers else 0.0
+    match, none_match = s3.headers.get('x-amz-copy-source-if-match'), s3.headers.get(
+        'x-amz-copy-source-if-none-match')
+    failed = (match is not None and match.strip('"') not in (etag, '*')) or \
+        (none_match is not None and none_match.strip('"') in (etag, '*'))
+    for header, later_fails in (('x-amz-copy-source-if-modified-since', False),
+                                ('x-amz-copy-source-if-unmodified-since', True)):
+        if header in s3.headers and not failed:
+            try:
+                when = parsedate_to_datetime(s3.headers[header]).timestamp()
+            except (TypeError, ValueError):
+                continue
+            failed = modified > when if later_fails else modified <= when
+    if failed:
+        raise errors.PreconditionFailed()
+
+
+def copy(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """CopyObject (metadata directive COPY or REPLACE, x-amz-copy-source-if-*)."""
+    src_bucket, src_key = _copy_source(s3)
+    source = swift.call(app, s3, 'HEAD', src_bucket, src_key)
+    swift.check(source, s3)
+    _check_source_conditions(s3, source)
+    directive = s3.headers.get('x-amz-metadata-directive', 'COPY')
+    if directive not in ('COPY', 'REPLACE'):
+        raise errors.InvalidArgument('x-amz-metadata-directive must be COPY or REPLACE')
+    if (src_bucket, src_key) == (s3.bucket, s3.key) and directive == 'COPY':
+        raise errors.InvalidRequest('This copy request is illegal because it is trying to copy an object to '
+                                    'itself without changing the object\'s metadata.')
+    headers = {'X-Copy-From': quote(f'/{src_bucket}/{src_key}')}
+    if directive == 'REPLACE':
+        headers['X-Fresh-Metadata'] = 'true'
+        headers['Content-Type'] = s3.headers.get('content-type', 'application/octet-stream')
+        headers.update({'X-Object-Meta-' + k[len(META):]: v for k, v in s3.headers.items()
+                        if k.startswith(META)})
+    resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, length=0)
+    swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
+    head = swift.check(swift.call(app, s3, 'HEAD', s3.bucket, s3.key), s3)
+    head.close()
+    modified = epoch_of_http(head.headers['Last-Modified']) if 'Last-Modified' in head.headers else 0.0
+    result = xmlio.fields('CopyObjectResult', [
+        ('LastModified', time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime(modified))),
+        ('ETag', f'"{head.headers.get("Etag", "").strip(chr(34))}"')])
+    return Response(body=xmlio.document(result), content_type='application/xml', charset=None)
