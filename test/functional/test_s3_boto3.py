@@ -206,7 +206,8 @@ def test_copy_object_and_delete_objects(s3):
     s3.create_bucket(Bucket='copies')
     put = s3.put_object(Bucket='copies', Key='source', Body=b'original', ContentType='text/x-orig',
                         Metadata={'kind': 'orig'})
-    copied = s3.copy_object(Bucket='copies', Key='same-meta', CopySource={'Bucket': 'copies', 'Key': 'source'})
+    source = {'Bucket': 'copies', 'Key': 'source'}
+    copied = s3.copy_object(Bucket='copies', Key='same-meta', CopySource=source)
     assert copied['CopyObjectResult']['ETag'] == put['ETag']
     got = s3.get_object(Bucket='copies', Key='same-meta')
     assert got['Body'].read() == b'original' and got['Metadata'] == {'kind': 'orig'}
@@ -219,7 +220,8 @@ def test_copy_object_and_delete_objects(s3):
                     CopySourceIfMatch='"0123"') == ('PreconditionFailed', 412)
     assert error_of(s3.copy_object, Bucket='copies', Key='source',
                     CopySource='copies/source') == ('InvalidRequest', 400)
-    assert error_of(s3.copy_object, Bucket='copies', Key='x', CopySource='copies/missing') == ('NoSuchKey', 404)
+    missing = error_of(s3.copy_object, Bucket='copies', Key='x', CopySource='copies/missing')
+    assert missing == ('NoSuchKey', 404)
 
     result = s3.delete_objects(Bucket='copies', Delete={'Objects': [{'Key': 'same-meta'}, {'Key': 'never'}]})
     assert sorted(d['Key'] for d in result['Deleted']) == ['never', 'same-meta'] and 'Errors' not in result

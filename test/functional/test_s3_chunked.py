@@ -43,10 +43,13 @@ def send(cluster, key: str, body: bytes, mode: str, *, chunk=65536, corrupt=None
     if mode.endswith('TRAILER'):
         headers['X-Amz-Trailer'] = 'x-amz-checksum-crc32'
     request = AWSRequest(method='PUT', url=url, headers=headers)
-    SigV4Auth(Credentials(KEY, SECRET), "s3", "us-east-1").add_auth(request)   # keeps our X-Amz-Content-SHA256
+    # SigV4Auth (not S3SigV4Auth) signs our X-Amz-Content-SHA256 as it is
+    SigV4Auth(Credentials(KEY, SECRET), 's3', 'us-east-1').add_auth(request)
     date = request.headers['X-Amz-Date']
     scope = f'{date[:8]}/us-east-1/s3/aws4_request'
-    signing = _hmac(_hmac(_hmac(_hmac(f'AWS4{SECRET}'.encode(), date[:8]), 'us-east-1'), 's3'), 'aws4_request')
+    signing = f'AWS4{SECRET}'.encode()
+    for part in (date[:8], 'us-east-1', 's3', 'aws4_request'):
+        signing = _hmac(signing, part)
     previous = request.headers['Authorization'].rpartition('Signature=')[2]
     encoded = b''
     pieces = [body[i:i + chunk] for i in range(0, len(body), chunk)] + [b'']
@@ -56,11 +59,13 @@ def send(cluster, key: str, body: bytes, mode: str, *, chunk=65536, corrupt=None
                               hashlib.sha256(piece).hexdigest()])
             previous = hmac.new(signing, text.encode(), hashlib.sha256).hexdigest()
             sig = previous if piece != corrupt else '0' * 64
-            encoded += f'{len(piece):x};chunk-signature={sig}\r\n'.encode() + piece + (b'\r\n' if piece else b'')
+            head = f'{len(piece):x};chunk-signature={sig}\r\n'.encode()
+            encoded += head + piece + (b'\r\n' if piece else b'')
         else:
             encoded += f'{len(piece):x}\r\n'.encode() + piece + (b'\r\n' if piece else b'')
     if mode.endswith('TRAILER'):
-        crc = base64.b64encode(zlib.crc32(body if corrupt is None else body + b'x').to_bytes(4, 'big')).decode()
+        summed = body if corrupt is None else body + b'x'
+        crc = base64.b64encode(zlib.crc32(summed).to_bytes(4, 'big')).decode()
         encoded += f'x-amz-checksum-crc32:{crc}\r\n\r\n'.encode()
     else:
         encoded += b'\r\n'
