@@ -96,15 +96,18 @@ def requested(headers: Mapping[str, str]) -> tuple[str, str] | None:
     return found[0]
 
 
-class CheckingInput:
-    """A wsgi.input that computes a checksum and fails the read that would
-    deliver the last bytes if it does not match."""
+class VerifyingInput:
+    """A wsgi.input that digests the body as it is read and fails the read
+    that would deliver the last bytes if ``render(digest)`` is not
+    ``expected``, so a body that does not match is never stored whole."""
 
-    def __init__(self, stream: Any, length: int, wanted: tuple[str, str]) -> None:
+    def __init__(self, stream: Any, length: int, digest: _Digest, expected: str,
+                 render: Callable[[Any], str] = encode) -> None:
         self.stream = stream
         self.remaining = length
-        self.algorithm, self.expected = wanted
-        self.digest = new(self.algorithm)
+        self.digest = digest
+        self.expected = expected
+        self.render = render
         self.mismatch = False
 
     def read(self, size: int = -1) -> bytes:
@@ -114,7 +117,7 @@ class CheckingInput:
         chunk: bytes = self.stream.read(want)
         self.remaining -= len(chunk)
         self.digest.update(chunk)
-        if (self.remaining <= 0 or not chunk) and encode(self.digest) != self.expected:
+        if (self.remaining <= 0 or not chunk) and self.render(self.digest) != self.expected:
             self.mismatch = True
-            raise OSError(f'x-amz-checksum-{self.algorithm} does not match the body')
+            raise OSError('the body does not match its digest')
         return chunk

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import calendar
 import email.utils
-import hashlib
 import hmac
 import time
 from dataclasses import dataclass, field
@@ -182,28 +181,3 @@ def _signature(headers: dict[str, str], query: dict[str, str], now: float,
 
 def _is_hex(text: str) -> bool:
     return all(c in '0123456789abcdef' for c in text)
-
-
-class HashingInput:
-    """A wsgi.input that checks the body against x-amz-content-sha256: the
-    read that would return the last bytes fails instead if they do not
-    match, so a bad body is never stored."""
-
-    def __init__(self, stream: Any, length: int, expected: str) -> None:
-        self.stream = stream
-        self.remaining = length
-        self.expected = expected
-        self.sha256 = hashlib.sha256()
-        self.mismatch = False
-
-    def read(self, size: int = -1) -> bytes:
-        if self.remaining <= 0:
-            return b''
-        want = self.remaining if size is None or size < 0 else min(size, self.remaining)
-        chunk: bytes = self.stream.read(want)
-        self.remaining -= len(chunk)
-        self.sha256.update(chunk)
-        if (self.remaining <= 0 or not chunk) and self.sha256.hexdigest() != self.expected:
-            self.mismatch = True
-            raise OSError('x-amz-content-sha256 does not match the body')
-        return chunk

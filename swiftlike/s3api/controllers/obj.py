@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -22,7 +23,7 @@ from swiftlike.common.concurrency import timeout
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, chunked, errors, swift, xmlio
 from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http
-from swiftlike.s3api.request import HashingInput, S3Request
+from swiftlike.s3api.request import S3Request
 from swiftlike.s3api.swift import SwiftResponse
 
 META = 'x-amz-meta-'
@@ -95,21 +96,20 @@ def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         headers['ETag'] = md5              # the object server refuses (422) a body that does not match
     wanted = checksums.requested(s3.headers)
     body: Any = s3.environ['wsgi.input']
-    hashing = None
+    hashing = checking = None
     if s3.payload_hash != 'UNSIGNED-PAYLOAD':
-        body = hashing = HashingInput(body, int(length), s3.payload_hash)
-    checking = None
+        body = hashing = checksums.VerifyingInput(body, int(length), hashlib.sha256(), s3.payload_hash,
+                                                  lambda digest: str(digest.hexdigest()))
     if wanted:
-        body = checking = checksums.CheckingInput(body, int(length), wanted)
+        body = checking = checksums.VerifyingInput(body, int(length), checksums.new(wanted[0]), wanted[1])
         headers[SYSMETA_CHECKSUM + wanted[0].title()] = wanted[1]
     resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, body=body, length=int(length))
     if hashing and hashing.mismatch:
         resp.close()
         raise errors.XAmzContentSHA256Mismatch()
-    if checking and checking.mismatch:
+    if checking and checking.mismatch and wanted:
         resp.close()
-        raise errors.BadDigest(f'The {checking.algorithm} you specified did not match the calculated '
-                               'checksum.')
+        raise errors.BadDigest(f'The {wanted[0]} you specified did not match the calculated checksum.')
     swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
     out = {'ETag': f'"{resp.headers.get("Etag", "").strip(chr(34))}"'}
     if wanted:

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""S3 PUT and GET of 4 KiB objects through the s3api filter with boto3: a
+dev cluster (4 nodes, 3 replicas, daemons off), N client processes each
+with its own boto3 client (default 16), each phase for a fixed time. Prints
+ops/s, latency percentiles, and the servers' CPU milliseconds per operation
+(proxy, storage servers and memcached, from /proc).
+
+Usage: .venv/bin/python test/bench/s3_bench.py [--duration 15] [--concurrency 16] [--size 4096]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TOP))
+
+from test.bench.obj_server_bench import group_cpu_seconds  # noqa: E402
+from test.functional.devcluster_fixture import start_cluster  # noqa: E402
+
+
+def worker(port: int, phase: str, size: int, window: tuple[float, float], index: int, count: int,
+           queue: mp.Queue) -> None:
+    import boto3
+    from botocore.config import Config
+    s3 = boto3.client('s3', endpoint_url=f'http://127.0.0.1:{port}', aws_access_key_id='test:tester',
+                      aws_secret_access_key='testing', region_name='us-east-1',
+                      config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))
+    body = os.urandom(size)
+    latencies, n = [], 0
+    start, deadline = window
+    time.sleep(max(0.0, start - time.time()))        # every client imported and connected first
+    while time.time() < deadline:
+        key = f'w{index}/o{n % count if count else n}'
+        started = time.perf_counter()
+        if phase == 'put':
+            s3.put_object(Bucket='bench', Key=key, Body=body)
+        else:
+            got = s3.get_object(Bucket='bench', Key=key)['Body'].read()
+            assert len(got) == size
+        latencies.append(time.perf_counter() - started)
+        n += 1
+    queue.put(latencies)
+
+
+def servers_cpu(cluster) -> float:
+    return sum(group_cpu_seconds(pid) for name, _, _ in cluster.servers() if (pid := cluster.pid(name)))
+
+
+def run_phase(cluster, phase: str, args: argparse.Namespace, counts: list[int] | None) -> list[int]:
+    queue: mp.Queue = mp.Queue()
+    start = time.time() + 3 + args.concurrency * 0.3
+    window = (start, start + args.duration)
+    procs = [mp.Process(target=worker, args=(cluster.proxy_port, phase, args.size, window, i,
+                                             counts[i] if counts else 0, queue))
+             for i in range(args.concurrency)]
+    for proc in procs:
+        proc.start()
+    time.sleep(max(0.0, start - time.time()))
+    before = servers_cpu(cluster)
+    results = [queue.get() for _ in procs]
+    cpu = servers_cpu(cluster) - before
+    for proc in procs:
+        proc.join()
+    elapsed = args.duration
+    latencies = sorted(x for r in results for x in r)
+    ops = len(latencies)
+    p50, p99 = statistics.median(latencies) * 1000, latencies[int(ops * 0.99) - 1] * 1000
+    print(f'{phase:<4} {ops:>7} ops {ops / elapsed:>8.1f} ops/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms'
+          f'  server CPU {cpu * 1000 / ops:6.2f} ms/op', flush=True)
+    return [len(r) for r in results]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--duration', type=float, default=15)
+    parser.add_argument('--concurrency', type=int, default=16)
+    parser.add_argument('--size', type=int, default=4096)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cluster = start_cluster(Path(tmp) / 'cluster', daemons=False)
+        try:
+            import boto3
+            boto3.client('s3', endpoint_url=f'http://127.0.0.1:{cluster.proxy_port}',
+                         aws_access_key_id='test:tester', aws_secret_access_key='testing',
+                         region_name='us-east-1').create_bucket(Bucket='bench')
+            print(f'{args.concurrency} boto3 client processes, {args.size}-byte objects, '
+                  f'{args.duration:.0f} s per phase')
+            counts = run_phase(cluster, 'put', args, None)
+            run_phase(cluster, 'get', args, counts)
+        finally:
+            cluster.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
