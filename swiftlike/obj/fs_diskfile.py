@@ -111,14 +111,13 @@ class FsWriter:
             if store.fsync:
                 os.fsync(self._fd)
             target = self._df.hash_dir / (timestamp.internal + self._ext)
-            for attempt in range(5):
-                try:
-                    _makedirs_durably(self._df.hash_dir, store.devices / self._df.name.device)
-                    os.rename(self._tmp, target)
-                    break
-                except FileNotFoundError:      # an empty dir on the way was removed by a cleanup meanwhile
-                    if attempt == 4 or not self._tmp.exists():
-                        raise
+            try:
+                self._commit(target)
+            except FileNotFoundError:          # an empty dir on the way was removed by a rehash meanwhile:
+                if not self._tmp.exists():     # again, holding the partition's lock that rehashes take
+                    raise
+                with hashes.partition_lock(self._df.hash_dir.parent.parent):
+                    self._commit(target)
             if store.fsync:
                 _fsync_dir(self._df.hash_dir)
         except OSError as err:
@@ -126,6 +125,10 @@ class FsWriter:
         self.done = True
         self._df.cleanup()
         hashes.invalidate(self._df.hash_dir.parent.parent, self._df.hash_dir.parent.name)
+
+    def _commit(self, target: Path) -> None:
+        _makedirs_durably(self._df.hash_dir, self._df.store.devices / self._df.name.device)
+        os.rename(self._tmp, target)
 
     def close(self) -> None:
         os.close(self._fd)
