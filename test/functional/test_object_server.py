@@ -189,7 +189,7 @@ def _raw(node, data: bytes, *, close_early: bool = False) -> bytes:
 def test_short_body_leaves_nothing(call, node, ts):
     _raw(node, (f'PUT /sda/7/AUTH_test/cont/short HTTP/1.1\r\nHost: x\r\nX-Timestamp: {ts()}\r\n'
                 'Content-Type: a/b\r\nContent-Length: 1000\r\n\r\n').encode() + b'x' * 10, close_early=True)
-    deadline = time.time() + 30                     # the server notices the disconnect: slowly on a busy machine
+    deadline = time.time() + 30             # a busy machine notices the disconnect slowly
     tmp = node.root / 'node' / 'sda' / 'tmp'
     while time.time() < deadline and tmp.exists() and any(tmp.iterdir()):
         time.sleep(0.05)
