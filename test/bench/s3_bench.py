@@ -34,20 +34,22 @@ def worker(port: int, phase: str, size: int, window: tuple[float, float], index:
                       aws_secret_access_key='testing', region_name='us-east-1',
                       config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))
     body = os.urandom(size)
-    latencies, n = [], 0
+    latencies: list[float] = []
     start, deadline = window
     time.sleep(max(0.0, start - time.time()))        # every client imported and connected first
-    while time.time() < deadline:
-        key = f'w{index}/o{n % count if count else n}'
-        started = time.perf_counter()
-        if phase == 'put':
-            s3.put_object(Bucket='bench', Key=key, Body=body)
-        else:
-            got = s3.get_object(Bucket='bench', Key=key)['Body'].read()
-            assert len(got) == size
-        latencies.append(time.perf_counter() - started)
-        n += 1
-    queue.put(latencies)
+    try:
+        while time.time() < deadline:
+            n = len(latencies)
+            key = f'w{index}/o{n % count if count else n}'
+            started = time.perf_counter()
+            if phase == 'put':
+                s3.put_object(Bucket='bench', Key=key, Body=body)
+            else:
+                got = s3.get_object(Bucket='bench', Key=key)['Body'].read()
+                assert len(got) == size
+            latencies.append(time.perf_counter() - started)
+    finally:
+        queue.put((index, latencies))
 
 
 def servers_cpu(cluster) -> float:
@@ -65,8 +67,9 @@ def run_phase(cluster, phase: str, args: argparse.Namespace, counts: list[int] |
         proc.start()
     time.sleep(max(0.0, start - time.time()))
     before = servers_cpu(cluster)
-    results = [queue.get() for _ in procs]
+    by_index = dict(queue.get() for _ in procs)
     cpu = servers_cpu(cluster) - before
+    results = [by_index[i] for i in range(args.concurrency)]
     for proc in procs:
         proc.join()
     elapsed = args.duration
