@@ -228,3 +228,29 @@ def test_copy_object_and_delete_objects(s3):
     quiet = s3.delete_objects(Bucket='copies', Delete={'Objects': [{'Key': 'new-meta'}], 'Quiet': True})
     assert 'Deleted' not in quiet
     assert [o['Key'] for o in s3.list_objects_v2(Bucket='copies')['Contents']] == ['source']
+
+
+def test_canned_acls(s3, cluster):
+    s3.create_bucket(Bucket='acls', ACL='public-read')
+    s3.put_object(Bucket='acls', Key='open', Body=b'for everyone')
+
+    def grants(acl):
+        return sorted((g['Grantee'].get('URI') or g['Grantee']['ID'], g['Permission']) for g in acl['Grants'])
+
+    public = [('http://acs.amazonaws.com/groups/global/AllUsers', 'READ'), (KEY, 'FULL_CONTROL')]
+    assert grants(s3.get_bucket_acl(Bucket='acls')) == public
+    assert grants(s3.get_object_acl(Bucket='acls', Key='open')) == public
+    anonymous = http.client.HTTPConnection('127.0.0.1', cluster.proxy_port)
+    anonymous.request('GET', '/v1/AUTH_test/acls/open')           # the Swift ACL it maps to
+    assert anonymous.getresponse().read() == b'for everyone'
+
+    s3.put_bucket_acl(Bucket='acls', ACL='private')
+    assert grants(s3.get_bucket_acl(Bucket='acls')) == [(KEY, 'FULL_CONTROL')]
+    anonymous.request('GET', '/v1/AUTH_test/acls/open')
+    assert anonymous.getresponse().status == 401
+    s3.put_bucket_acl(Bucket='acls', ACL='authenticated-read')
+    assert ('http://acs.amazonaws.com/groups/global/AuthenticatedUsers', 'READ') in grants(
+        s3.get_bucket_acl(Bucket='acls'))
+    policy = {'Owner': {'ID': KEY}, 'Grants': []}
+    assert error_of(s3.put_bucket_acl, Bucket='acls', AccessControlPolicy=policy)[1] == 501
+    assert error_of(s3.put_bucket_acl, Bucket='acls', ACL='public-read-write')[1] == 501

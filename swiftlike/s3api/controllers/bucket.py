@@ -14,7 +14,7 @@ from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import errors, swift, xmlio
-from swiftlike.s3api.controllers import multi_delete
+from swiftlike.s3api.controllers import acl, multi_delete
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
 
@@ -22,7 +22,7 @@ _NAME = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
 #: Query parameters of a plain listing (anything else is a sub-resource).
 LISTING_PARAMS = frozenset({'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type',
                             'continuation-token', 'start-after', 'fetch-owner', 'x-id'})
-SUPPORTED = frozenset({'location', 'versioning', 'delete'})
+SUPPORTED = frozenset({'location', 'versioning', 'delete', 'acl'})
 
 
 def _xml(root: Any) -> Response:
@@ -58,6 +58,8 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     if sub == 'versioning' and s3.method == 'GET':
         swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
         return _xml(xmlio.element('VersioningConfiguration'))
+    if sub == 'acl' and s3.method in ('GET', 'PUT'):
+        return (acl.get if s3.method == 'GET' else acl.put_bucket)(app, s3, conf)
     if sub == 'delete' and s3.method == 'POST':
         return multi_delete.handle(app, s3, conf)
     if sub:
@@ -77,9 +79,11 @@ def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         location = root.findtext('LocationConstraint') or 'us-east-1'
         if location != conf.location:
             raise errors.InvalidLocationConstraint()
+    read = acl.container_read(s3)
     if swift.call(app, s3, 'HEAD', s3.bucket).status // 100 == 2:
         raise errors.BucketAlreadyOwnedByYou(BucketName=s3.bucket)
-    swift.check(swift.call(app, s3, 'PUT', s3.bucket, length=0), s3)
+    headers = {'X-Container-Read': read} if read else {}
+    swift.check(swift.call(app, s3, 'PUT', s3.bucket, headers=headers, length=0), s3)
     return Response(status=200, headers={'Location': '/' + s3.bucket})
 
 

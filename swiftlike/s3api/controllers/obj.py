@@ -22,6 +22,7 @@ from webob import Response
 from swiftlike.common.concurrency import timeout
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, chunked, errors, swift, xmlio
+from swiftlike.s3api.controllers import acl
 from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http
 from swiftlike.s3api.request import S3Request
 from swiftlike.s3api.swift import SwiftResponse
@@ -35,12 +36,16 @@ OVERRIDES = {'response-content-type': 'Content-Type', 'response-content-language
              'response-content-encoding': 'Content-Encoding'}
 PASSED = ('Content-Type', 'Content-Length', 'Content-Range', 'Last-Modified', 'Accept-Ranges',
           'Content-Encoding', 'Content-Disposition')
-UNSUPPORTED = frozenset({'acl', 'tagging', 'uploadId', 'uploads', 'retention', 'legal-hold', 'torrent',
+UNSUPPORTED = frozenset({'tagging', 'uploadId', 'uploads', 'retention', 'legal-hold', 'torrent',
                          'restore', 'attributes', 'versionId', 'select'})
 
 
 def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """Dispatch an object request."""
+    if 'acl' in s3.query:
+        if s3.method != 'GET':
+            raise errors.NotImplemented_('PutObjectAcl is not implemented')
+        return acl.get(app, s3, conf)
     extra = sorted(k for k in s3.query if k in UNSUPPORTED)
     if extra:
         raise errors.NotImplemented_(f'{", ".join(extra)} is not implemented')
