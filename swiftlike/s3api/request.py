@@ -67,12 +67,13 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _bucket_and_key(path: str, host: str, storage_domain: str) -> tuple[str, str]:
+def _bucket_and_key(path: str, host: str, storage_domain: str) -> tuple[str, str, bool]:
+    """(bucket, key, whether the bucket came from the host name)."""
     host = host.rsplit(':', 1)[0] if not host.endswith(']') else host
     if storage_domain and host.endswith('.' + storage_domain):
-        return host[:-len(storage_domain) - 1], path[1:]
+        return host[:-len(storage_domain) - 1], path[1:], True
     bucket, _, key = path[1:].partition('/')
-    return bucket, key
+    return bucket, key, False
 
 
 def parse(environ: dict[str, Any], *, storage_domain: str, max_skew: float, now: float) -> S3Request:
@@ -87,11 +88,11 @@ def parse(environ: dict[str, Any], *, storage_domain: str, max_skew: float, now:
         raise errors.InvalidRequest('the path or query is not valid UTF-8') from None
     headers = _headers(environ)
     query = dict(pairs)
-    bucket, key = _bucket_and_key(path, headers.get('host', ''), storage_domain)
+    bucket, key, in_host = _bucket_and_key(path, headers.get('host', ''), storage_domain)
     method = environ['REQUEST_METHOD']
     if headers.get('authorization', '').startswith('AWS ') or 'AWSAccessKeyId' in query:
         raw_path = environ.get('RAW_PATH_INFO') or quote(path)
-        virtual = bucket if not path[1:].startswith(bucket) or not bucket else ''
+        virtual = bucket if in_host else ''
         resources = [sigv2.canonical_resource(raw_path, pairs, virtual)]
         if bucket and not key:          # clients sign a bucket as /bucket/ whether or not they send the slash
             bare = raw_path.rstrip('/') or '/'

@@ -101,3 +101,16 @@ def test_virtual_host_style_names_the_bucket_by_host():
     env['HTTP_HOST'] = 'photos.s3.example.com:8080'
     s3 = request.parse(env, storage_domain='s3.example.com', max_skew=900, now=time.time())
     assert (s3.bucket, s3.key) == ('photos', 'dir/key')
+
+
+def test_v2_virtual_host_style_signs_the_bucket_in_the_resource():
+    """V2 signs ``/<bucket>/<key>`` even when the bucket is in the host name,
+    also when the key starts with the bucket's name."""
+    from swiftlike.s3api import sigv2
+    date = time.strftime('%a, %d %b %Y %H:%M:%S GMT', time.gmtime())
+    to_sign = sigv2.string_to_sign('GET', {'date': date}, '/ph/photo.jpg', date)
+    env = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/photo.jpg', 'RAW_PATH_INFO': '/photo.jpg',
+           'QUERY_STRING': '', 'HTTP_HOST': 'ph.s3.example.com', 'HTTP_DATE': date,
+           'HTTP_AUTHORIZATION': f'AWS test:tester:{sigv2.signature("testing", to_sign)}'}
+    s3 = request.parse(env, storage_domain='s3.example.com', max_skew=900, now=time.time())
+    assert (s3.bucket, s3.key) == ('ph', 'photo.jpg') and s3.auth.check('testing')
