@@ -87,6 +87,27 @@ def _chunked_body(s3: S3Request) -> tuple[chunked.AwsChunkedInput, str]:
     return body, length
 
 
+def _user_meta(s3: S3Request) -> dict[str, str]:
+    """The request's x-amz-meta-* as Swift's X-Object-Meta-*."""
+    return {'X-Object-Meta-' + k[len(META):]: v for k, v in s3.headers.items() if k.startswith(META)}
+
+
+def _put_headers(s3: S3Request) -> dict[str, str]:
+    """The Swift PUT headers of a PutObject: type, user metadata, Content-MD5 as ETag."""
+    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream'), **_user_meta(s3)}
+    md5 = _content_md5(s3)
+    if md5:
+        headers['ETag'] = md5              # the object server refuses (422) a body that does not match
+    return headers
+
+
+def _stored(s3: S3Request, resp: SwiftResponse, extra: dict[str, str]) -> Response:
+    """The PutObject answer once the Swift PUT has answered: its ETag, quoted, and ``extra``."""
+    swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
+    etag = resp.headers.get('Etag', '').strip('"')
+    return Response(status=200, headers={'ETag': f'"{etag}"', **extra})
+
+
 def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """PutObject."""
     length = s3.headers.get('content-length')
@@ -94,11 +115,7 @@ def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         return _put_chunked(app, s3, conf)
     if length is None or not length.isdigit():
         raise errors.MissingContentLength()
-    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream')}
-    headers.update({'X-Object-Meta-' + k[len(META):]: v for k, v in s3.headers.items() if k.startswith(META)})
-    md5 = _content_md5(s3)
-    if md5:
-        headers['ETag'] = md5              # the object server refuses (422) a body that does not match
+    headers = _put_headers(s3)
     wanted = checksums.requested(s3.headers)
     body: Any = s3.environ['wsgi.input']
     hashing = checking = None
@@ -115,25 +132,17 @@ def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     if checking and checking.mismatch and wanted:
         resp.close()
         raise errors.BadDigest(f'The {wanted[0]} you specified did not match the calculated checksum.')
-    swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
-    out = {'ETag': f'"{resp.headers.get("Etag", "").strip(chr(34))}"'}
-    if wanted:
-        out['x-amz-checksum-' + wanted[0]] = wanted[1]
-    return Response(status=200, headers=out)
+    return _stored(s3, resp, {'x-amz-checksum-' + wanted[0]: wanted[1]} if wanted else {})
 
 
 def _put_chunked(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """PutObject of an aws-chunked body (chunk signatures and trailing checksum checked as it streams)."""
     body, length = _chunked_body(s3)
-    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream')}
-    headers.update({'X-Object-Meta-' + k[len(META):]: v for k, v in s3.headers.items() if k.startswith(META)})
+    headers = _put_headers(s3)
     encoding = ','.join(e for e in s3.headers.get('content-encoding', '').split(',')
                         if e.strip() and e.strip() != 'aws-chunked')
     if encoding:
         headers['Content-Encoding'] = encoding
-    md5 = _content_md5(s3)
-    if md5:
-        headers['ETag'] = md5
     try:
         if length == '0':            # nothing for the proxy to read: authenticate, then check the stream here
             swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket).close()
@@ -149,11 +158,7 @@ def _put_chunked(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         if 'signature' in body.error:
             raise errors.SignatureDoesNotMatch(body.error)
         raise errors.InvalidRequest(body.error)
-    swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
-    out = {'ETag': f'"{resp.headers.get("Etag", "").strip(chr(34))}"'}
-    if body.trailer and body.checksum:
-        out[body.trailer] = body.checksum
-    return Response(status=200, headers=out)
+    return _stored(s3, resp, {body.trailer: body.checksum} if body.trailer and body.checksum else {})
 
 
 def get(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
@@ -251,8 +256,7 @@ def copy(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     if directive == 'REPLACE':
         headers['X-Fresh-Metadata'] = 'true'
         headers['Content-Type'] = s3.headers.get('content-type', 'application/octet-stream')
-        headers.update({'X-Object-Meta-' + k[len(META):]: v for k, v in s3.headers.items()
-                        if k.startswith(META)})
+        headers.update(_user_meta(s3))
     resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, length=0)
     swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
     head = swift.check(swift.call(app, s3, 'HEAD', s3.bucket, s3.key), s3)
