@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from configparser import ConfigParser
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +117,17 @@ def listdir(path: Path) -> list[str]:
         return os.listdir(path)
     except (FileNotFoundError, NotADirectoryError):
         return []
+
+
+def hash_dirs(top: Path) -> Iterator[tuple[int, Path]]:
+    """(partition, directory) of every ``<top>/<part>/<suffix>/<hash>``: the
+    layout objects (``objects/``) and databases (``containers/``, ``accounts/``) share."""
+    for part in sorted(listdir(top)):
+        if part.isdigit():
+            for suffix in sorted(listdir(top / part)):
+                if len(suffix) == 3:
+                    for name_hash in sorted(listdir(top / part / suffix)):
+                        yield int(part), top / part / suffix / name_hash
 
 
 def make_argparser(name: str, section: str) -> argparse.ArgumentParser:

@@ -1,23 +1,20 @@
 """The auditor of account and container databases: opens every database
 on this node's devices, runs SQLite's ``quick_check`` and reads its stat
 row; a database that fails is moved to ``<device>/quarantined/<kind>s/``
-so the replicator restores it from another replica."""
+(swiftlike.common.quarantine) so the replicator restores it from another replica."""
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from swiftlike.common import daemon
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.db_replicator import database_files
 from swiftlike.common.exceptions import DatabaseCorruptError
+from swiftlike.common.quarantine import move_aside
 from swiftlike.common.throttle import Throttle
 
 logger = logging.getLogger(__name__)
@@ -49,16 +46,6 @@ def check_database(broker: DatabaseBroker) -> None:
         raise DatabaseCorruptError('no stat row')
 
 
-def quarantine_db(device_dir: Path, path: Path, kind: str) -> None:
-    """Move the database's directory to ``<device>/quarantined/<kind>s/``."""
-    target = device_dir / 'quarantined' / f'{kind}s'
-    target.mkdir(parents=True, exist_ok=True)
-    try:
-        os.rename(path.parent, target / f'{path.parent.name}-{time.time():.5f}')
-    except OSError:
-        shutil.rmtree(path.parent, ignore_errors=True)
-
-
 class DbAuditor(daemon.Daemon):
     """Base of the container and account auditors."""
 
@@ -80,7 +67,7 @@ class DbAuditor(daemon.Daemon):
                     check_database(self.broker_class(path, account=''))
                 except DatabaseCorruptError as err:
                     logger.error('quarantining %s: %s', path, err)
-                    quarantine_db(self.conf.devices / device, path, self.kind)
+                    move_aside(self.conf.devices / device, path.parent, f'{self.kind}s')
                     stats.quarantined += 1
                 except OSError as err:
                     logger.error('auditing %s: %s', path, err)

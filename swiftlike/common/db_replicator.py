@@ -55,17 +55,10 @@ class DbReplicationStats(daemon.PassStats):
 
 def database_files(device_dir: Path, kind: str) -> Iterator[tuple[int, Path]]:
     """(partition, path) of every ``<kind>s/<part>/<suffix>/<hash>/<hash>.db`` of a device."""
-    top = device_dir / f'{kind}s'
-    try:
-        parts = sorted(p for p in os.listdir(top) if p.isdigit())
-    except FileNotFoundError:
-        return
-    for part in parts:
-        for suffix in sorted(daemon.listdir(top / part)):
-            for name_hash in sorted(daemon.listdir(top / part / suffix)):
-                path = top / part / suffix / name_hash / f'{name_hash}.db'
-                if path.exists():
-                    yield int(part), path
+    for part, hash_dir in daemon.hash_dirs(device_dir / f'{kind}s'):
+        path = hash_dir / f'{hash_dir.name}.db'
+        if path.exists():
+            yield part, path
 
 
 def open_broker(cls: type[B], path: Path) -> tuple[B, dict[str, Any]]:

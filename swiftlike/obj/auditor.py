@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,17 +48,6 @@ class Corrupt(Exception):
     """An object file that does not match its metadata."""
 
 
-def hash_dirs(device_dir: Path) -> Iterator[Path]:
-    """Every ``objects/<part>/<suffix>/<hash>`` directory of a device."""
-    top = device_dir / 'objects'
-    for part in sorted(daemon.listdir(top)):
-        if part.isdigit():
-            for suffix in sorted(daemon.listdir(top / part)):
-                if len(suffix) == 3:
-                    for name_hash in sorted(daemon.listdir(top / part / suffix)):
-                        yield top / part / suffix / name_hash
-
-
 class ObjectAuditor(daemon.Daemon):
     """Reads every object body and checks it."""
 
@@ -78,7 +67,7 @@ class ObjectAuditor(daemon.Daemon):
     def run_once(self, devices: Sequence[str]) -> AuditStats:
         stats = AuditStats()
         for device in devices:
-            for hash_dir in hash_dirs(self.conf.devices / device):
+            for _, hash_dir in daemon.hash_dirs(self.conf.devices / device / 'objects'):
                 self.files_throttle()
                 try:
                     self.audit(hash_dir, stats)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -20,6 +19,7 @@ from swiftlike.common.exceptions import (
     DiskFileNoSpaceError,
     DiskFileNotExistError,
 )
+from swiftlike.common.quarantine import move_aside
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.obj import hashes, layout, metadata
 from swiftlike.obj.diskfile import ObjectName
@@ -233,12 +233,7 @@ class FsDiskFile:
 def quarantine(device_dir: Path, hash_dir: Path) -> None:
     """Move ``hash_dir`` to ``<device>/quarantined/objects/`` and mark its suffix
     changed, so the replicator restores a good copy from another replica."""
-    target = device_dir / 'quarantined' / 'objects'
-    target.mkdir(parents=True, exist_ok=True)
-    try:
-        os.rename(hash_dir, target / f'{hash_dir.name}-{time.time():.5f}')
-    except OSError:
-        shutil.rmtree(hash_dir, ignore_errors=True)
+    move_aside(device_dir, hash_dir, 'objects')
     hashes.invalidate(hash_dir.parent.parent, hash_dir.parent.name)
 
 
