@@ -72,8 +72,7 @@ class AccountReaper(daemon.Daemon):
 
     def run_once(self, devices: Sequence[str]) -> ReaperStats:
         stats = ReaperStats()
-        client = ClusterClient({k: self.ring(k) for k in ('account', 'container', 'object')},
-                               conn_timeout=self.conf.conn_timeout, node_timeout=self.conf.node_timeout)
+        client = self.cluster_client()
         for device in devices:
             for part, path in database_files(self.conf.devices / device, 'account'):
                 try:

@@ -24,6 +24,7 @@ from typing import ClassVar, TypeVar
 
 from rings import Device, Ring
 from swiftlike.common import recon
+from swiftlike.common.cluster_client import ClusterClient
 from swiftlike.common.config import parse_conf, read_ini
 from swiftlike.common.exceptions import ConfigError
 from swiftlike.common.swift_conf import SwiftConf
@@ -90,6 +91,11 @@ class Daemon:
                              hash_suffix=self.swift_conf.hash_suffix)
             held = self._rings[kind] = (mtime, ring)
         return held[1]
+
+    def cluster_client(self) -> ClusterClient:
+        """Direct requests through this node's rings (current ones: reloaded when they change)."""
+        rings = {kind: self.ring(kind) for kind in ('account', 'container', 'object')}
+        return ClusterClient(rings, conn_timeout=self.conf.conn_timeout, node_timeout=self.conf.node_timeout)
 
     def devices(self) -> list[str]:
         """This node's usable devices (mounted ones only, with mount_check)."""

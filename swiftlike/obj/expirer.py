@@ -57,10 +57,6 @@ class ObjectExpirer(daemon.Daemon):
         if conf.processes and not 0 <= conf.process < conf.processes:
             raise ValueError(f'process must be in 0..{conf.processes - 1}')
 
-    def client(self) -> ClusterClient:
-        rings = {kind: self.ring(kind) for kind in ('account', 'container', 'object')}
-        return ClusterClient(rings, conn_timeout=self.conf.conn_timeout, node_timeout=self.conf.node_timeout)
-
     def mine(self, entry: str) -> bool:
         """Whether this process handles ``entry``."""
         if self.conf.processes <= 1:
@@ -70,7 +66,7 @@ class ObjectExpirer(daemon.Daemon):
 
     def run_once(self, devices: Sequence[str]) -> ExpirerStats:
         stats = ExpirerStats()
-        client = self.client()
+        client = self.cluster_client()
         now = self.clock()
         try:
             days = [c['name'] for c in client.listing(expiring.ACCOUNT)
