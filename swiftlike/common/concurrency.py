@@ -43,3 +43,12 @@ def _capture(call: Callable[[], Any]) -> Any:
         return call()
     except Exception as err:
         return err
+
+
+def run_batches(calls: Sequence[Callable[[], T]], *, width: int, limit: float) -> list[T | BaseException]:
+    """:func:`run_all` over ``width`` calls at a time (``limit`` seconds for each batch)."""
+    width = max(1, width)
+    results: list[T | BaseException] = []
+    for start in range(0, len(calls), width):
+        results += run_all(calls[start:start + width], limit=limit)
+    return results

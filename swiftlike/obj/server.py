@@ -21,6 +21,7 @@ from swiftlike.common.exceptions import DeviceUnavailableError, DiskFileExpiredE
 from swiftlike.common.http import HTTPClientDisconnect
 from swiftlike.common.request import StoragePath, UpdateTarget, parse_update_targets, wsgi_path_to_str
 from swiftlike.common.swift_conf import SwiftConf
+from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
 from swiftlike.obj import layout, sync
@@ -175,8 +176,9 @@ class ObjectServer(BaseStorageServer):
                 raise exc.HTTPUnprocessableEntity(body='ETag does not match the body\n')
             writer.put(self._put_metadata(req, name, timestamp, etag, size))
         self._update_container(req, 'PUT', name, {
-            'X-Timestamp': timestamp.internal, 'X-Size': str(size), 'X-Etag': etag,
-            'X-Content-Type': req.headers['Content-Type']})
+            'X-Timestamp': timestamp.internal, 'X-Content-Type': req.headers['Content-Type'],
+            'X-Size': req.headers.get(OVERRIDE_SIZE, str(size)),
+            'X-Etag': req.headers.get(OVERRIDE_ETAG, etag)})
         self._queue_expiry(req, name, req.headers.get('X-Delete-At'), timestamp)
         return exc.HTTPCreated(headers={'ETag': etag})
 

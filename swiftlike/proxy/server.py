@@ -84,6 +84,8 @@ def app_factory(global_conf: dict[str, str], **local_conf: str) -> ProxyServer:
 def main(argv: list[str] | None = None) -> int:
     """``swiftlike-proxy-server CONF``."""
     from swiftlike.common.middleware.catch_errors import CatchErrors
+    from swiftlike.common.middleware.copy import Copy
     from swiftlike.common.middleware.gatekeeper import Gatekeeper
+    from swiftlike.common.middleware.slo import Slo
     from swiftlike.common.runner import run_wsgi
-    return run_wsgi('proxy-server', argv, required=(CatchErrors, Gatekeeper))
+    return run_wsgi('proxy-server', argv, required=(CatchErrors, Gatekeeper, Copy, Slo))

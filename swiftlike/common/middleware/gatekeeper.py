@@ -1,5 +1,5 @@
 """Keeps internal headers out: strips ``X-Backend-*`` and system metadata
-headers from client requests, and ``X-Backend-*`` from responses."""
+headers from client requests and from responses."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ class Gatekeeper(Middleware):
             del environ[key]
 
         def filtered_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            kept = [(k, v) for k, v in headers if not k.lower().startswith('x-backend-')]
+            kept = [(k, v) for k, v in headers
+                    if not k.lower().startswith('x-backend-') and '-sysmeta-' not in k.lower()]
             return start_response(status, kept, exc_info) if exc_info else start_response(status, kept)
 
         return self.app(environ, filtered_start)

@@ -1,5 +1,5 @@
 """Object requests: GET/HEAD streamed from the first good node, PUT (see
-obj_put), POST metadata, DELETE, and server-side COPY / X-Copy-From."""
+obj_put), POST metadata, DELETE. (Server-side copy is the copy filter's.)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import http.client
 import math
 import time
 from typing import Final
-from urllib.parse import unquote
 
 from webob import Request, Response, exc
 
@@ -86,40 +85,10 @@ def _put(state: ProxyState, req: Request, path: VPath) -> Response:
         return exc.HTTPRequestEntityTooLarge(body='object too large\n')
     cons.check_metadata(req.headers, 'object', state.limits)
     extra = {'Content-Type': content_type_for(req, path.obj or ''), **_delete_at(req, state.clock())}
-    source = req.headers.get('X-Copy-From')
-    if source:
-        return _copy(state, req, path, source, extra)
+    if 'X-Copy-From' in req.headers:
+        return exc.HTTPBadRequest(body='X-Copy-From needs the copy filter in the proxy pipeline\n')
     return put_object(state, req, path, read_client_body(req, state.conf.client_timeout),
                       content_length=req.content_length, extra=extra)
-
-
-def _source_request(req: Request, src: VPath) -> Request:
-    """The client's request as a GET of the copy source (for authorization)."""
-    return Request({**req.environ, 'REQUEST_METHOD': 'GET', 'PATH_INFO': f'/v1{src.backend_path}'})
-
-
-def _copy(state: ProxyState, req: Request, path: VPath, source: str, extra: dict[str, str]) -> Response:
-    src_container, _, src_obj = unquote(source).lstrip('/').partition('/')
-    if not src_container or not src_obj:
-        return exc.HTTPPreconditionFailed(body='X-Copy-From must be /<container>/<object>\n')
-    src = VPath(path.account, src_container, src_obj)
-    info = container_info(state, req, src.account, src_container)
-    denied = authorize(_source_request(req, src), info['read_acl'] if info else None)
-    if denied is not None:
-        return denied
-    source_req = Request.blank('/', headers={'X-Trans-Id': req.headers.get('X-Trans-Id', '-')})
-    got = open_object(state, source_req, src, 'GET')
-    if got.status_int != 200:
-        return got
-    fresh = req.headers.get('X-Fresh-Metadata', '').lower() in ('true', '1', 'yes')
-    for key, value in got.headers.items():
-        if key.lower().startswith('x-object-meta-') and not fresh and key not in req.headers:
-            req.headers[key] = value
-    if 'Content-Type' not in req.headers or not req.headers.get('Content-Type'):
-        extra['Content-Type'] = got.headers.get('Content-Type', extra['Content-Type'])
-    resp = put_object(state, req, path, got.app_iter, content_length=got.content_length, extra=extra)
-    resp.headers['X-Copied-From'] = f'{src_container}/{src_obj}'
-    return resp
 
 
 def _write(state: ProxyState, req: Request, path: VPath, extra: dict[str, str]) -> Response:
@@ -140,8 +109,6 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
     """Answer an object request."""
     for value, kind in ((path.account, 'account'), (path.container, 'container'), (path.obj, 'object')):
         cons.check_name(value or '', kind, state.limits)
-    if req.method == 'COPY':
-        return _copy_verb(state, req, path)
     info = container_info(state, req, path.account, path.container or '')
     reading = req.method in ('GET', 'HEAD')
     denied = authorize(req, (info['read_acl'] if reading else info['write_acl']) if info else None)
@@ -159,16 +126,3 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
     if req.method == 'DELETE':
         return _write(state, req, path, {})
     return exc.HTTPMethodNotAllowed()
-
-
-def _copy_verb(state: ProxyState, req: Request, path: VPath) -> Response:
-    """COPY with Destination: the same as a PUT of the destination with X-Copy-From."""
-    dest = unquote(req.headers.get('Destination', '')).lstrip('/')
-    dest_container, _, dest_obj = dest.partition('/')
-    if not dest_container or not dest_obj:
-        return exc.HTTPPreconditionFailed(body='Destination must be <container>/<object>\n')
-    req.headers['X-Copy-From'] = f'/{path.container}/{path.obj}'
-    req.headers['Content-Length'] = '0'
-    req.method = 'PUT'
-    req.environ['PATH_INFO'] = f'/v1/{path.account}/{dest_container}/{dest_obj}'
-    return handle(state, req, VPath(path.account, dest_container, dest_obj))

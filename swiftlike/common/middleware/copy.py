@@ -1,0 +1,89 @@
+"""Server-side copy: ``PUT`` with ``X-Copy-From: /<container>/<object>``,
+and ``COPY`` with ``Destination: <container>/<object>``.
+
+The source is read through the rest of the pipeline, as the client, so
+read access to it is checked as for a GET and a large-object manifest
+copies the object it joins (not its manifest). The copy is a PUT of that
+body: metadata comes along unless ``X-Fresh-Metadata`` is true or the
+request sets its own; the source's ETag goes with a plain object, so the
+object servers refuse a copy that was damaged on the way."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from webob import Request, Response, exc
+
+from swiftlike.common import subrequest
+from swiftlike.common.wsgi import Middleware
+
+#: Source headers a copy keeps unless X-Fresh-Metadata is true.
+KEPT = ('Content-Encoding', 'Content-Disposition')
+
+
+def _source(header: str) -> tuple[str, str]:
+    container, _, obj = unquote(header).lstrip('/').partition('/')
+    if not container or not obj:
+        raise exc.HTTPPreconditionFailed(body='X-Copy-From must be /<container>/<object>\n')
+    return container, obj
+
+
+class Copy(Middleware):
+    """Turns COPY and PUT + X-Copy-From into a GET of the source and a PUT."""
+
+    def process_request(self, req: Request) -> Response | None:
+        if req.method == 'COPY':
+            return self._copy_verb(req)
+        if req.method != 'PUT' or 'X-Copy-From' not in req.headers:
+            return None
+        target = subrequest.object_of(req)
+        if target is None:
+            return None
+        account, _, _ = target
+        src_container, src_obj = _source(req.headers['X-Copy-From'])
+        source = subrequest.call(self.app, req.environ, 'GET',
+                                 subrequest.object_path(account, src_container, src_obj))
+        if source.status_int != 200:
+            return source
+        headers = self._put_headers(req, source)
+        put = subrequest.call(self.app, req.environ, 'PUT', subrequest.path_of(req), headers=headers,
+                              length=source.content_length, body=subrequest.IterReader(source.app_iter))
+        subrequest.close(source)
+        put.headers['X-Copied-From'] = subrequest.quoted(f'{src_container}/{src_obj}')
+        if 'Last-Modified' in source.headers:
+            put.headers['X-Copied-From-Last-Modified'] = source.headers['Last-Modified']
+        return put
+
+    @staticmethod
+    def _put_headers(req: Request, source: Response) -> dict[str, str]:
+        fresh = req.headers.get('X-Fresh-Metadata', '').lower() in ('true', '1', 'yes')
+        skipped = {'x-copy-from', 'x-fresh-metadata', 'content-length', 'transfer-encoding', 'etag'}
+        headers = {k: v for k, v in req.headers.items() if k.lower() not in skipped}
+        if not fresh:
+            for key, value in source.headers.items():
+                if (key.lower().startswith('x-object-meta-') or key in KEPT) and key not in req.headers:
+                    headers[key] = value
+        if not req.headers.get('Content-Type'):
+            headers['Content-Type'] = source.headers.get('Content-Type', 'application/octet-stream')
+        if source.headers.get('X-Static-Large-Object', '').lower() != 'true' and source.etag:
+            headers['ETag'] = source.etag.strip('"')
+        return headers
+
+    def _copy_verb(self, req: Request) -> Response | None:
+        target = subrequest.object_of(req)
+        if target is None:
+            return None
+        account, container, obj = target
+        dest_container, _, dest_obj = unquote(req.headers.get('Destination', '')).lstrip('/').partition('/')
+        if not dest_container or not dest_obj:
+            return exc.HTTPPreconditionFailed(body='Destination must be <container>/<object>\n')
+        req.method = 'PUT'
+        req.headers['X-Copy-From'] = subrequest.quoted(f'/{container}/{obj}')
+        req.environ['PATH_INFO'] = subrequest.object_path(account, dest_container, dest_obj) \
+            .encode('utf-8').decode('latin-1')
+        req.environ.pop('RAW_PATH_INFO', None)
+        req.headers['Content-Length'] = '0'
+        return self.process_request(req)
+
+
+filter_factory = Copy.factory

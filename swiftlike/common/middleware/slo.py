@@ -1,0 +1,97 @@
+"""Static large objects, as Swift has them: an object joined from segment
+objects by a manifest (see swiftlike.common.slo_put for storing one and
+swiftlike.common.slo_get for reading one).
+
+- ``PUT ?multipart-manifest=put`` stores a manifest; a plain PUT may not
+  set ``X-Static-Large-Object`` itself.
+- ``GET``/``HEAD`` of a manifest answer for the joined object;
+  ``?multipart-manifest=get`` returns the manifest itself (JSON).
+- ``DELETE ?multipart-manifest=delete`` deletes the segments, then the
+  manifest (a plain object is simply deleted)."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import Any
+
+from webob import Request, Response, exc
+
+from swiftlike.common import subrequest
+from swiftlike.common.concurrency import run_batches
+from swiftlike.common.slo_get import manifest_response
+from swiftlike.common.slo_put import SLO_HEADER, SloConf, is_manifest, put_manifest
+from swiftlike.common.wsgi import Middleware
+
+
+class Slo(Middleware):
+    """The slo filter (after auth and copy, before the proxy app)."""
+
+    conf_class = SloConf
+
+    @property
+    def sconf(self) -> SloConf:
+        return self.conf or SloConf()
+
+    def process_request(self, req: Request) -> Response | None:
+        target = subrequest.object_of(req)
+        if target is None:
+            return None
+        mode = req.GET.get('multipart-manifest', '')
+        if req.method == 'PUT':
+            if mode == 'put':
+                return put_manifest(self.app, req, target, self.sconf)
+            if SLO_HEADER in req.headers:
+                return exc.HTTPBadRequest(body=f'{SLO_HEADER} is set only by ?multipart-manifest=put\n')
+            return None
+        if req.method == 'DELETE' and mode == 'delete':
+            return self._delete(req, target)
+        if req.method not in ('GET', 'HEAD'):
+            return None
+        resp = req.get_response(self.app)
+        if not is_manifest(resp.headers):
+            return resp
+        if mode == 'get':
+            resp.headers['Content-Type'] = 'application/json; charset=utf-8'
+            return resp
+        return manifest_response(self.app, req, resp)
+
+    def _delete(self, req: Request, target: tuple[str, str, str]) -> Response:
+        path = subrequest.object_path(*target)
+        head = subrequest.call(self.app, req.environ, 'HEAD', path)
+        subrequest.close(head)
+        if head.status_int // 100 != 2 or not is_manifest(head.headers):
+            if head.status_int // 100 == 2:
+                return subrequest.call(self.app, req.environ, 'DELETE', path)
+            return head
+        manifest = subrequest.call(self.app, req.environ, 'GET', path, query='multipart-manifest=get')
+        try:
+            segments: list[dict[str, Any]] = json.loads(b''.join(manifest.app_iter))
+        finally:
+            subrequest.close(manifest)
+        account = target[0]
+
+        def delete(name: str) -> int:
+            container, _, obj = name.lstrip('/').partition('/')
+            resp = subrequest.call(self.app, req.environ, 'DELETE',
+                                   subrequest.object_path(account, container, obj))
+            subrequest.close(resp)
+            return int(resp.status_int)
+        statuses = run_batches([partial(delete, str(seg['name'])) for seg in segments],
+                               width=self.sconf.concurrency, limit=60)
+        failed = [f'{seg["name"]}, {status}' for seg, status in zip(segments, statuses, strict=True)
+                  if not isinstance(status, int) or status // 100 != 2 and status != 404]
+        if failed:
+            return exc.HTTPServiceUnavailable(body='Segments not deleted (the manifest is kept):\n'
+                                              + '\n'.join(failed) + '\n')
+        resp = subrequest.call(self.app, req.environ, 'DELETE', path)
+        if resp.status_int // 100 != 2:
+            return resp
+        subrequest.close(resp)
+        deleted = sum(1 for status in statuses if status != 404)
+        return Response(status=200, content_type='text/plain', body=(
+            f'Number Deleted: {deleted + 1}\nNumber Not Found: {len(statuses) - deleted}\n'
+            'Response Status: 200 OK\nErrors: []\n').encode('ascii'))
+
+
+filter_factory = Slo.factory

@@ -1,0 +1,158 @@
+"""Storing a static large object's manifest (``PUT ?multipart-manifest=put``).
+
+The client sends a JSON list of its segments, each ``{"path":
+"/<container>/<object>", "etag": ..., "size_bytes": ...}`` (etag and size
+may be null: not checked). Every segment is looked up (HEAD, as the
+client) and must exist, be at least one byte, not be a manifest itself, and
+match what the client said. The manifest stored is the list as found
+(``name``, ``hash``, ``bytes``, ``content_type``, ``last_modified``), with
+the joined object's size and ETag (the MD5 of the segments' ETags) as
+sysmeta, and the same size in container listings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Final
+
+from webob import Request, Response, exc
+
+from swiftlike.common import subrequest
+from swiftlike.common.concurrency import run_batches
+from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE
+from swiftlike.common.wsgi import WsgiApp
+
+SLO_HEADER: Final = 'X-Static-Large-Object'
+SYSMETA_ETAG: Final = 'X-Object-Sysmeta-Slo-Etag'
+SYSMETA_SIZE: Final = 'X-Object-Sysmeta-Slo-Size'
+
+
+@dataclass(frozen=True)
+class SloConf:
+    """Options of the slo filter."""
+
+    max_manifest_segments: int = 1000
+    max_manifest_size: int = 8 * 1024 * 1024
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One segment as the client listed it."""
+
+    container: str
+    obj: str
+    etag: str | None
+    size: int | None
+
+    @property
+    def name(self) -> str:
+        return f'/{self.container}/{self.obj}'
+
+
+def is_manifest(headers: Any) -> bool:
+    """Whether a response's headers are a static large object's."""
+    return str(headers.get(SLO_HEADER, '')).lower() in ('true', '1', 'yes')
+
+
+def slo_etag(hashes: list[str]) -> str:
+    """The joined object's ETag: the MD5 of its segments' ETags, in order."""
+    return hashlib.md5(''.join(hashes).encode('ascii'), usedforsecurity=False).hexdigest()
+
+
+def _bad(message: str) -> exc.HTTPBadRequest:
+    return exc.HTTPBadRequest(body=message.rstrip('\n') + '\n', content_type='text/plain')
+
+
+def parse(body: bytes, max_segments: int) -> list[Wanted]:
+    """The client's segment list.
+
+    :raises HTTPBadRequest: naming what is wrong with it
+    """
+    try:
+        items = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _bad('Manifest must be valid JSON') from None
+    if not isinstance(items, list) or not items:
+        raise _bad('Manifest must be a non-empty JSON list of segments')
+    if len(items) > max_segments:
+        raise _bad(f'Too many segments: at most {max_segments}')
+    wanted = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get('path'), str) \
+                or set(item) - {'path', 'etag', 'size_bytes'}:
+            raise _bad(f'Segment {index}: needs "path" and only "etag" and "size_bytes" besides')
+        container, _, obj = item['path'].lstrip('/').partition('/')
+        etag, size = item.get('etag'), item.get('size_bytes')
+        if not container or not obj:
+            raise _bad(f'Segment {index}: path must be /<container>/<object>')
+        if etag is not None and not isinstance(etag, str):
+            raise _bad(f'Segment {index}: etag must be a string or null')
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+            raise _bad(f'Segment {index}: size_bytes must be a positive integer or null')
+        wanted.append(Wanted(container, obj, etag.strip('"').lower() if etag else None, size))
+    return wanted
+
+
+def _read_body(req: Request, limit: int) -> bytes:
+    if req.content_length is not None and req.content_length > limit:
+        raise exc.HTTPRequestEntityTooLarge(body=f'Manifest larger than {limit} bytes\n')
+    body = req.body_file.read(limit + 1)
+    if len(body) > limit:
+        raise exc.HTTPRequestEntityTooLarge(body=f'Manifest larger than {limit} bytes\n')
+    return bytes(body)
+
+
+def _check(app: WsgiApp, req: Request, account: str, target: str, seg: Wanted) -> dict[str, Any] | str:
+    """The stored entry of one segment, or why it cannot be one."""
+    if seg.name == target:
+        return 'a manifest cannot be its own segment'
+    head = subrequest.call(app, req.environ, 'HEAD', subrequest.object_path(account, seg.container, seg.obj))
+    subrequest.close(head)
+    if head.status_int // 100 != 2:
+        return str(head.status)
+    if is_manifest(head.headers):
+        return 'is a manifest itself (nested large objects are not supported)'
+    etag, size = (head.etag or '').strip('"'), head.content_length or 0
+    if size < 1:
+        return 'Too small; each segment must be at least 1 byte'
+    if seg.etag is not None and seg.etag != etag:
+        return f'Etag Mismatch (stored {etag})'
+    if seg.size is not None and seg.size != size:
+        return f'Size Mismatch (stored {size})'
+    entry = {'name': seg.name, 'hash': etag, 'bytes': size,
+             'content_type': head.headers.get('Content-Type', 'application/octet-stream'),
+             'last_modified': head.headers.get('Last-Modified', '')}
+    return entry
+
+
+def put_manifest(app: WsgiApp, req: Request, target: tuple[str, str, str], conf: SloConf) -> Response:
+    """Check the segments, then store the manifest (201 with the joined object's ETag)."""
+    account, container, obj = target
+    wanted = parse(_read_body(req, conf.max_manifest_size), conf.max_manifest_segments)
+    here = f'/{container}/{obj}'
+    entries = run_batches([partial(_check, app, req, account, here, seg) for seg in wanted],
+                          width=conf.concurrency, limit=60)
+    problems = [f'{seg.name}, {entry}' for seg, entry in zip(wanted, entries, strict=True)
+                if not isinstance(entry, dict)]
+    if problems:
+        return _bad('Errors:\n' + '\n'.join(problems))
+    segments = [e for e in entries if isinstance(e, dict)]
+    etag = slo_etag([seg['hash'] for seg in segments])
+    size = sum(seg['bytes'] for seg in segments)
+    given = req.headers.get('ETag', '').strip('"').lower()
+    if given and given != etag:
+        return exc.HTTPUnprocessableEntity(body='ETag does not match the segments\' joined ETag\n')
+    body = json.dumps(segments).encode('utf-8')
+    skipped = {'etag', 'content-length', 'transfer-encoding'}
+    headers = {k: v for k, v in req.headers.items() if k.lower() not in skipped}
+    headers.update({SLO_HEADER: 'True', SYSMETA_ETAG: etag, SYSMETA_SIZE: str(size),
+                    OVERRIDE_SIZE: str(size)})
+    headers.setdefault(OVERRIDE_ETAG, etag)
+    resp = subrequest.call(app, req.environ, 'PUT', subrequest.object_path(account, container, obj),
+                           headers=headers, body=subrequest.IterReader([body]), length=len(body))
+    if resp.status_int == 201:
+        resp.headers['ETag'] = f'"{etag}"'
+    return resp

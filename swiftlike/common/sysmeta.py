@@ -1,0 +1,8 @@
+"""System metadata names shared between the proxy's filters and the storage servers."""
+
+from typing import Final
+
+#: Set on an object PUT, the size and ETag the container listing shows instead of the body's
+#: (a large-object manifest lists as the object it joins).
+OVERRIDE_SIZE: Final = 'X-Object-Sysmeta-Container-Update-Override-Size'
+OVERRIDE_ETAG: Final = 'X-Object-Sysmeta-Container-Update-Override-Etag'

@@ -1,0 +1,187 @@
+"""Static large objects (the slo filter) and server-side copy (the copy
+filter) on a whole cluster, through python-swiftclient and the swift CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from swiftclient import client as sc
+from swiftclient.exceptions import ClientException
+
+from .devcluster_fixture import start_cluster
+
+SWIFT = str(Path(sys.executable).parent / 'swift')
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    cluster = start_cluster(tmp_path_factory.mktemp('cluster'))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope='module')
+def auth(cluster):
+    return f'http://127.0.0.1:{cluster.proxy_port}/auth/v1.0'
+
+
+@pytest.fixture(scope='module')
+def c(auth):
+    return sc.Connection(authurl=auth, user='test:tester', key='testing', retries=0)
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def _segments(c, container: str, parts: list[bytes]) -> list[dict]:
+    c.put_container(container)
+    manifest = []
+    for n, part in enumerate(parts):
+        c.put_object(container, f'seg/{n:03d}', part)
+        manifest.append({'path': f'/{container}/seg/{n:03d}', 'etag': md5(part), 'size_bytes': len(part)})
+    return manifest
+
+
+def test_swift_cli_segmented_upload_download_and_delete(auth, c, tmp_path):
+    data = os.urandom(5 * MIB + 123)
+    (tmp_path / 'big.bin').write_bytes(data)
+    swift = [SWIFT, '-A', auth, '-U', 'test:tester', '-K', 'testing']
+    up = subprocess.run([*swift, 'upload', '--use-slo', '-S', str(MIB), 'slo', 'big.bin'], cwd=tmp_path,
+                        capture_output=True, text=True, timeout=300)
+    assert up.returncode == 0, up.stderr
+    headers = c.head_object('slo', 'big.bin')
+    assert headers['x-static-large-object'] == 'True'
+    assert int(headers['content-length']) == len(data)
+    assert not [k for k in headers if 'sysmeta' in k]
+    _, listing = c.get_container('slo')
+    assert [(e['name'], e['bytes']) for e in listing] == [('big.bin', len(data))]
+    _, segs = c.get_container('slo_segments')
+    assert len(segs) == 6
+    down = tmp_path / 'down'
+    down.mkdir()
+    got = subprocess.run([*swift, 'download', 'slo', 'big.bin'], cwd=down, capture_output=True, text=True,
+                         timeout=300)
+    assert got.returncode == 0, got.stderr
+    assert md5((down / 'big.bin').read_bytes()) == md5(data)
+    _, body = c.get_object('slo', 'big.bin')
+    assert body == data
+    gone = subprocess.run([*swift, 'delete', 'slo', 'big.bin'], capture_output=True, text=True, timeout=300)
+    assert gone.returncode == 0, gone.stderr
+    assert c.get_container('slo_segments')[1] == []
+    with pytest.raises(ClientException) as err:
+        c.head_object('slo', 'big.bin')
+    assert err.value.http_status == 404
+
+
+def test_manifest_get_ranges_and_conditions(c):
+    parts = [os.urandom(1000), os.urandom(2000), os.urandom(500)]
+    whole = b''.join(parts)
+    manifest = _segments(c, 'ranges', parts)
+    etag = c.put_object('ranges', 'joined', json.dumps(manifest), query_string='multipart-manifest=put',
+                        content_type='image/png')
+    want_etag = md5(''.join(md5(p) for p in parts).encode())
+    assert etag == want_etag
+    headers, body = c.get_object('ranges', 'joined')
+    assert body == whole and headers['etag'] == f'"{want_etag}"' and headers['content-type'] == 'image/png'
+    for spec, expected in (('bytes=10-19', whole[10:20]), ('bytes=900-1099', whole[900:1100]),
+                           ('bytes=-700', whole[-700:]), ('bytes=2999-', whole[2999:]),
+                           ('bytes=0-99999', whole)):
+        headers, body = c.get_object('ranges', 'joined', headers={'Range': spec})
+        assert body == expected, spec
+    headers, body = c.get_object('ranges', 'joined', headers={'Range': 'bytes=0-1,3000-3001'})
+    assert headers['content-type'].startswith('multipart/byteranges')
+    assert whole[0:2] in body and whole[3000:3002] in body
+    with pytest.raises(ClientException) as err:
+        c.get_object('ranges', 'joined', headers={'Range': 'bytes=5000-'})
+    assert err.value.http_status == 416
+    with pytest.raises(ClientException) as err:
+        c.get_object('ranges', 'joined', headers={'If-Match': '"nope"'})
+    assert err.value.http_status == 412
+    with pytest.raises(ClientException) as err:
+        c.get_object('ranges', 'joined', headers={'If-None-Match': f'"{want_etag}"'})
+    assert err.value.http_status == 304
+    headers, body = c.get_object('ranges', 'joined', query_string='multipart-manifest=get')
+    stored = json.loads(body)
+    assert [(s['name'], s['hash'], s['bytes']) for s in stored] == [
+        (m['path'], m['etag'], m['size_bytes']) for m in manifest]
+    _, listing = c.get_container('ranges', prefix='joined')
+    assert listing[0]['bytes'] == len(whole) and listing[0]['hash'] == want_etag
+
+
+@pytest.mark.parametrize('change, status, words', [
+    (lambda m: 'not json', 400, b'valid JSON'),
+    (lambda m: [], 400, b'non-empty'),
+    (lambda m: [{**m[0], 'etag': 'f' * 32}], 400, b'Etag Mismatch'),
+    (lambda m: [{**m[0], 'size_bytes': 1}], 400, b'Size Mismatch'),
+    (lambda m: [{'path': '/bad/missing'}], 400, b'404'),
+    (lambda m: [{'path': 'nocontainer'}], 400, b'path must be'),
+    (lambda m: [{**m[0], 'extra': 1}], 400, b'only'),
+    (lambda m: [{'path': '/bad/joined'}], 400, b'its own segment'),
+])
+def test_bad_manifests_are_refused(c, change, status, words):
+    manifest = _segments(c, 'bad', [b'abc'])
+    body = change(manifest)
+    with pytest.raises(ClientException) as err:
+        c.put_object('bad', 'joined', body if isinstance(body, str) else json.dumps(body),
+                     query_string='multipart-manifest=put')
+    assert err.value.http_status == status and words in err.value.http_response_content
+    with pytest.raises(ClientException) as err:
+        c.head_object('bad', 'joined')
+    assert err.value.http_status == 404
+
+
+def test_nested_reserved_header_and_etag_check(c):
+    manifest = _segments(c, 'nest', [b'abc', b'defg'])
+    c.put_object('nest', 'inner', json.dumps(manifest), query_string='multipart-manifest=put')
+    with pytest.raises(ClientException) as err:
+        c.put_object('nest', 'outer', json.dumps([{'path': '/nest/inner'}]),
+                     query_string='multipart-manifest=put')
+    assert err.value.http_status == 400 and b'nested' in err.value.http_response_content
+    with pytest.raises(ClientException) as err:
+        c.put_object('nest', 'fake', b'[]', headers={'X-Static-Large-Object': 'True'})
+    assert err.value.http_status == 400
+    with pytest.raises(ClientException) as err:
+        c.put_object('nest', 'wrong', json.dumps(manifest), etag='0' * 32, query_string='multipart-manifest=put')
+    assert err.value.http_status == 422
+
+
+def test_copy_of_a_large_object_is_the_joined_object(c):
+    parts = [os.urandom(3000), os.urandom(10)]
+    manifest = _segments(c, 'cp', parts)
+    c.put_object('cp', 'joined', json.dumps(manifest), query_string='multipart-manifest=put',
+                 headers={'X-Object-Meta-Colour': 'blue'})
+    c.put_object('cp', 'copy', b'', headers={'X-Copy-From': '/cp/joined'})
+    headers, body = c.get_object('cp', 'copy')
+    assert body == b''.join(parts) and 'x-static-large-object' not in headers
+    assert headers['etag'] == md5(body) and headers['x-object-meta-colour'] == 'blue'
+    c.copy_object('cp', 'copy', destination='/cp/copy2', headers={'X-Fresh-Metadata': 'true'})
+    headers, body = c.get_object('cp', 'copy2')
+    assert body == b''.join(parts) and 'x-object-meta-colour' not in headers
+    with pytest.raises(ClientException) as err:
+        c.put_object('cp', 'x', b'', headers={'X-Copy-From': '/cp/nothing'})
+    assert err.value.http_status == 404
+
+
+def test_missing_segment_never_gives_wrong_bytes(c):
+    parts = [os.urandom(100_000), os.urandom(100_000)]
+    manifest = _segments(c, 'gone', parts)
+    c.put_object('gone', 'joined', json.dumps(manifest), query_string='multipart-manifest=put')
+    c.put_object('gone', 'seg/001', b'changed')            # the second segment changed
+    headers, body = c.get_object('gone', 'joined', resp_chunk_size=65536)
+    got = b''
+    with pytest.raises(Exception):
+        for chunk in body:
+            got += chunk
+    assert got == parts[0][:len(got)] and len(got) < sum(map(len, parts))
+    c.delete_object('gone', 'seg/000')                      # the first one is gone: a clean error
+    with pytest.raises(ClientException) as err:
+        c.get_object('gone', 'joined')
+    assert err.value.http_status == 409
