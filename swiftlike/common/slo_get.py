@@ -25,6 +25,10 @@ from swiftlike.common.wsgi import WsgiApp
 
 logger = logging.getLogger(__name__)
 
+#: A request header naming the (sysmeta) header whose value conditions are checked against,
+#: when the object has it: S3 clients send the S3 ETag of a multipart object in If-Match.
+ETAG_IS_AT = 'X-Backend-Etag-Is-At'
+
 class SegmentError(Exception):
     """A segment could not be read as the manifest says."""
 
@@ -41,7 +45,8 @@ def manifest_response(app: WsgiApp, req: Request, first: Response) -> Response:
                if k.lower() not in ('content-length', 'etag', 'content-range', 'accept-ranges')]
     headers += [('ETag', f'"{etag}"'), ('Accept-Ranges', 'bytes')]
     modified = _epoch(first.headers.get('Last-Modified'))
-    status = conditional.evaluate(req.headers, etag, modified, req.method)
+    compared = first.headers.get(req.headers.get(ETAG_IS_AT, ''), etag) if ETAG_IS_AT in req.headers else etag
+    status = conditional.evaluate(req.headers, compared, modified, req.method)
     if status is not None:
         subrequest.close(first)
         return Response(status=status, headerlist=[h for h in headers if h[0].lower() != 'content-type'],

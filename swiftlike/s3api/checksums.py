@@ -66,6 +66,10 @@ ALGORITHMS: dict[str, Callable[[], _Digest]] = {'crc32': _Crc32, 'crc32c': _Crc3
                                                 'sha256': hashlib.sha256}
 
 
+#: x-amz-checksum-* headers that are not a checksum of the body.
+NOT_CHECKSUMS = frozenset({'x-amz-checksum-mode', 'x-amz-checksum-algorithm', 'x-amz-checksum-type'})
+
+
 def new(algorithm: str) -> _Digest:
     """A digest of ``algorithm`` (crc32, crc32c, sha1, sha256)."""
     digest: _Digest = ALGORITHMS[algorithm]()
@@ -86,7 +90,7 @@ def requested(headers: Mapping[str, str]) -> tuple[str, str] | None:
     :raises InvalidRequest: for two of them, or an algorithm this server does not know
     """
     found = [(k[len('x-amz-checksum-'):], v) for k, v in headers.items()
-             if k.startswith('x-amz-checksum-') and k != 'x-amz-checksum-mode']
+             if k.startswith('x-amz-checksum-') and k not in NOT_CHECKSUMS]
     if not found:
         return None
     if len(found) > 1:

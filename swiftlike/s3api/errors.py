@@ -45,6 +45,8 @@ BucketAlreadyOwnedByYou = _error('BucketAlreadyOwnedByYou', 409,
                                  'Your previous request to create the named bucket succeeded '
                                  'and you already own it.')
 BucketNotEmpty = _error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty.')
+EntityTooSmall = _error('EntityTooSmall', 400,
+                         'Your proposed upload is smaller than the minimum allowed object size.')
 EntityTooLarge = _error('EntityTooLarge', 400,
                 'Your proposed upload exceeds the maximum allowed object size.')
 InvalidArgument = _error('InvalidArgument', 400, 'Invalid Argument.')
@@ -54,6 +56,13 @@ InvalidAccessKeyId = _error('InvalidAccessKeyId', 403,
                             'The AWS access key ID you provided does not exist in our records.')
 InvalidLocationConstraint = _error('InvalidLocationConstraint', 400,
                                    'The specified location constraint is not valid.')
+InvalidPart = _error('InvalidPart', 400, 'One or more of the specified parts could not be found. '
+                     'The part might not have been uploaded, or the specified entity tag might not '
+                     'have matched the part\'s entity tag.')
+InvalidPartNumber = _error('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable.')
+InvalidPartOrder = _error('InvalidPartOrder', 400,
+                          'The list of parts was not in ascending order. '
+                          'Parts must be ordered by part number.')
 InvalidRange = _error('InvalidRange', 416, 'The requested range is not satisfiable.')
 InvalidRequest = _error('InvalidRequest', 400, 'Invalid Request.')
 MalformedXML = _error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate.')
@@ -62,6 +71,8 @@ MethodNotAllowed = _error('MethodNotAllowed', 405,
                 'The specified method is not allowed against this resource.')
 NoSuchBucket = _error('NoSuchBucket', 404, 'The specified bucket does not exist.')
 NoSuchKey = _error('NoSuchKey', 404, 'The specified key does not exist.')
+NoSuchUpload = _error('NoSuchUpload', 404, 'The specified multipart upload does not exist. The upload ID '
+                      'might be invalid, or the multipart upload might have been aborted or completed.')
 NotImplemented_ = _error('NotImplemented', 501, 'A header or query you provided implies functionality '
                          'that is not implemented.')
 PreconditionFailed = _error('PreconditionFailed', 412,

@@ -22,10 +22,24 @@ from webob import Response
 from swiftlike.common import env_keys
 from swiftlike.common.wsgi import Middleware, WsgiApp
 from swiftlike.s3api import errors, request
-from swiftlike.s3api.controllers import bucket, obj, service
-from swiftlike.s3api.controllers.common import S3Conf
+from swiftlike.s3api.controllers import (
+    bucket,
+    multipart,
+    multipart_complete,
+    multipart_list,
+    obj,
+    service,
+)
+from swiftlike.s3api.controllers.common import Controller, S3Conf
 
 logger = logging.getLogger(__name__)
+
+#: (method, query parameter) of an object request -> its multipart upload operation.
+MULTIPART: dict[tuple[str, str], Controller] = {
+    ('POST', 'uploads'): multipart.create, ('POST', 'uploadId'): multipart_complete.complete,
+    ('PUT', 'uploadId'): multipart.upload_part, ('GET', 'uploadId'): multipart_list.list_parts,
+    ('DELETE', 'uploadId'): multipart.abort, ('GET', 'partNumber'): multipart.get_part,
+    ('HEAD', 'partNumber'): multipart.get_part}
 
 
 class S3Api(Middleware):
@@ -61,7 +75,14 @@ class S3Api(Middleware):
         if not s3.bucket:
             return service.handle(self.app, s3, self.s3conf)
         if not s3.key:
+            if 'uploads' in s3.query and s3.method == 'GET':
+                return multipart_list.list_uploads(self.app, s3, self.s3conf)
             return bucket.handle(self.app, s3, self.s3conf)
+        for (method, param), controller in MULTIPART.items():
+            if s3.method == method and param in s3.query:
+                return controller(self.app, s3, self.s3conf)
+        if 'uploadId' in s3.query or 'uploads' in s3.query:
+            raise errors.MethodNotAllowed()
         return obj.handle(self.app, s3, self.s3conf)
 
 

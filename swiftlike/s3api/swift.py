@@ -4,12 +4,14 @@ their answers turned into S3 errors where they fail."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from webob import Request
+from webob.headers import ResponseHeaders
 
 from swiftlike.common import env_keys
 from swiftlike.common.wsgi import WsgiApp
@@ -27,7 +29,7 @@ class SwiftResponse:
     """A Swift answer: status, headers, body iterator."""
 
     status: int
-    headers: dict[str, str]
+    headers: ResponseHeaders
     app_iter: Iterable[bytes]
 
     def body(self) -> bytes:
@@ -67,7 +69,8 @@ def call(app: WsgiApp, s3: S3Request, method: str, bucket: str = '', key: str = 
         else:
             environ['HTTP_' + name.upper().replace('-', '_')] = value
     status, header_list, app_iter = Request(environ).call_application(app)
-    return SwiftResponse(int(status.split()[0]), {k.title(): v for k, v in header_list}, app_iter)
+    headers = ResponseHeaders([(k.title(), v) for k, v in header_list])    # any case looks a name up
+    return SwiftResponse(int(status.split()[0]), headers, app_iter)
 
 
 class _Empty:
@@ -90,6 +93,21 @@ def check(resp: SwiftResponse, s3: S3Request, *, not_found: type[errors.S3Error]
         411: errors.MissingContentLength, 412: errors.PreconditionFailed, 413: errors.EntityTooLarge,
         416: errors.InvalidRange, 422: errors.BadDigest, 503: errors.ServiceUnavailable}
     raise mapped.get(resp.status, errors.S3Error)()
+
+
+def listing(app: WsgiApp, s3: S3Request, container: str, *, prefix: str = '', marker: str = '',
+            limit: int = 10000, delimiter: str = '') -> list[dict[str, Any]]:
+    """One page of a container's JSON listing ([] if the container does not exist)."""
+    query = {'format': 'json', 'prefix': prefix, 'marker': marker, 'limit': str(limit)}
+    if delimiter:
+        query['delimiter'] = delimiter
+    resp = call(app, s3, 'GET', container, query=query)
+    if resp.status == 404:
+        resp.close()
+        return []
+    check(resp, s3, not_found=errors.NoSuchBucket)
+    entries: list[dict[str, Any]] = json.loads(resp.body() or b'[]') if resp.status == 200 else []
+    return entries
 
 
 def stream(resp: SwiftResponse) -> Iterator[bytes]:

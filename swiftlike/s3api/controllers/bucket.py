@@ -18,6 +18,8 @@ from swiftlike.s3api.controllers import acl, multi_delete
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
 
+#: What a bucket's segments container (multipart uploads) adds to its name.
+SEGMENTS = '+segments'
 _NAME = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
 #: Query parameters of a plain listing (anything else is a sub-resource).
 LISTING_PARAMS = frozenset({'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type',
@@ -88,10 +90,23 @@ def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
 
 
 def delete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
-    """DeleteBucket: 204, 409 BucketNotEmpty, 404 NoSuchBucket."""
+    """DeleteBucket: 204, 409 BucketNotEmpty, 404 NoSuchBucket. Uploads still
+    in progress are aborted with it (their segments container goes too)."""
     swift.check(swift.call(app, s3, 'DELETE', s3.bucket), s3, not_found=errors.NoSuchBucket,
                 conflict=errors.BucketNotEmpty)
+    segments = s3.bucket + SEGMENTS
+    while page := swift.listing(app, s3, segments):
+        statuses = [_delete_quietly(app, s3, segments, entry['name']) for entry in page]
+        if not any(status // 100 == 2 or status == 404 for status in statuses):
+            break                        # nothing could be deleted: leave the rest to the operator
+    _delete_quietly(app, s3, segments)
     return Response(status=204)
+
+
+def _delete_quietly(app: WsgiApp, s3: S3Request, container: str, name: str = '') -> int:
+    resp = swift.call(app, s3, 'DELETE', container, name)
+    resp.close()
+    return resp.status
 
 
 def head(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:

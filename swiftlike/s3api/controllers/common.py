@@ -21,6 +21,7 @@ class S3Conf:
     storage_domain: str = ''
     max_skew: float = 900.0
     max_keys: int = 1000
+    min_part_size: int = 5 * 1024 * 1024
 
 
 Controller = Callable[[WsgiApp, S3Request, S3Conf], Response]
@@ -34,6 +35,15 @@ def iso_time(swift_time: str) -> str:
     """
     seconds, _, fraction = swift_time.partition('.')
     return f'{seconds}.{(fraction + "000")[:3]}Z'
+
+
+def iso_of_epoch(epoch: float) -> str:
+    """S3's time in XML bodies.
+
+    >>> iso_of_epoch(0)
+    '1970-01-01T00:00:00.000Z'
+    """
+    return time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime(epoch))
 
 
 def http_time(epoch: float) -> str:

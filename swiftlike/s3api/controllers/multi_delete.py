@@ -11,6 +11,7 @@ from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, errors, swift, xmlio
+from swiftlike.s3api.controllers import obj
 from swiftlike.s3api.controllers.common import S3Conf
 from swiftlike.s3api.request import S3Request
 
@@ -50,8 +51,7 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
     result = xmlio.element('DeleteResult')
     for key in keys:
-        resp = swift.call(app, s3, 'DELETE', s3.bucket, key)
-        resp.close()
+        resp = obj.delete_key(app, s3, s3.bucket, key)
         if resp.status // 100 == 2 or resp.status == 404:
             if not quiet:
                 result.append(xmlio.fields('Deleted', [('Key', key)]))

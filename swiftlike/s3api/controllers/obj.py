@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, unquote
@@ -20,15 +19,15 @@ from urllib.parse import quote, unquote
 from webob import Response
 
 from swiftlike.common.concurrency import timeout
+from swiftlike.common.slo_get import ETAG_IS_AT
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import checksums, chunked, errors, swift, xmlio
+from swiftlike.s3api import checksums, chunked, errors, swift, sysmeta, xmlio
 from swiftlike.s3api.controllers import acl
-from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http
+from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http, iso_of_epoch
 from swiftlike.s3api.request import S3Request
 from swiftlike.s3api.swift import SwiftResponse
 
 META = 'x-amz-meta-'
-SYSMETA_CHECKSUM = 'X-Object-Sysmeta-S3-Checksum-'
 #: response-* query parameters of GetObject and the headers they set.
 OVERRIDES = {'response-content-type': 'Content-Type', 'response-content-language': 'Content-Language',
              'response-expires': 'Expires', 'response-cache-control': 'Cache-Control',
@@ -36,7 +35,7 @@ OVERRIDES = {'response-content-type': 'Content-Type', 'response-content-language
              'response-content-encoding': 'Content-Encoding'}
 PASSED = ('Content-Type', 'Content-Length', 'Content-Range', 'Last-Modified', 'Accept-Ranges',
           'Content-Encoding', 'Content-Disposition')
-UNSUPPORTED = frozenset({'tagging', 'uploadId', 'uploads', 'retention', 'legal-hold', 'torrent',
+UNSUPPORTED = frozenset({'tagging', 'retention', 'legal-hold', 'torrent',
                          'restore', 'attributes', 'versionId', 'select'})
 
 
@@ -57,7 +56,7 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     return handlers[s3.method](app, s3, conf)
 
 
-def _content_md5(s3: S3Request) -> str | None:
+def content_md5(s3: S3Request) -> str | None:
     raw = s3.headers.get('content-md5')
     if raw is None:
         return None
@@ -87,15 +86,15 @@ def _chunked_body(s3: S3Request) -> tuple[chunked.AwsChunkedInput, str]:
     return body, length
 
 
-def _user_meta(s3: S3Request) -> dict[str, str]:
+def user_meta(s3: S3Request) -> dict[str, str]:
     """The request's x-amz-meta-* as Swift's X-Object-Meta-*."""
     return {'X-Object-Meta-' + k[len(META):]: v for k, v in s3.headers.items() if k.startswith(META)}
 
 
 def _put_headers(s3: S3Request) -> dict[str, str]:
     """The Swift PUT headers of a PutObject: type, user metadata, Content-MD5 as ETag."""
-    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream'), **_user_meta(s3)}
-    md5 = _content_md5(s3)
+    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream'), **user_meta(s3)}
+    md5 = content_md5(s3)
     if md5:
         headers['ETag'] = md5              # the object server refuses (422) a body that does not match
     return headers
@@ -110,12 +109,16 @@ def _stored(s3: S3Request, resp: SwiftResponse, extra: dict[str, str]) -> Respon
 
 def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """PutObject."""
+    return store(app, s3, s3.bucket, s3.key, _put_headers(s3))
+
+
+def store(app: WsgiApp, s3: S3Request, container: str, name: str, headers: dict[str, str]) -> Response:
+    """The request's body stored as Swift object ``container/name`` (PutObject, UploadPart)."""
     length = s3.headers.get('content-length')
     if s3.payload_hash.startswith('STREAMING-'):
-        return _put_chunked(app, s3, conf)
+        return _put_chunked(app, s3, container, name, headers)
     if length is None or not length.isdigit():
         raise errors.MissingContentLength()
-    headers = _put_headers(s3)
     wanted = checksums.requested(s3.headers)
     body: Any = s3.environ['wsgi.input']
     hashing = checking = None
@@ -124,8 +127,8 @@ def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
                                                   lambda digest: str(digest.hexdigest()))
     if wanted:
         body = checking = checksums.VerifyingInput(body, int(length), checksums.new(wanted[0]), wanted[1])
-        headers[SYSMETA_CHECKSUM + wanted[0].title()] = wanted[1]
-    resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, body=body, length=int(length))
+        headers[sysmeta.CHECKSUM + wanted[0].title()] = wanted[1]
+    resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=int(length))
     if hashing and hashing.mismatch:
         resp.close()
         raise errors.XAmzContentSHA256Mismatch()
@@ -135,19 +138,18 @@ def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     return _stored(s3, resp, {'x-amz-checksum-' + wanted[0]: wanted[1]} if wanted else {})
 
 
-def _put_chunked(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
-    """PutObject of an aws-chunked body (chunk signatures and trailing checksum checked as it streams)."""
+def _put_chunked(app: WsgiApp, s3: S3Request, container: str, name: str, headers: dict[str, str]) -> Response:
+    """An aws-chunked body (chunk signatures and trailing checksum checked as it streams)."""
     body, length = _chunked_body(s3)
-    headers = _put_headers(s3)
     encoding = ','.join(e for e in s3.headers.get('content-encoding', '').split(',')
                         if e.strip() and e.strip() != 'aws-chunked')
     if encoding:
         headers['Content-Encoding'] = encoding
     try:
         if length == '0':            # nothing for the proxy to read: authenticate, then check the stream here
-            swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket).close()
+            swift.check(swift.call(app, s3, 'HEAD', container), s3, not_found=errors.NoSuchBucket).close()
             body.read()
-        resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, body=body, length=int(length))
+        resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=int(length))
     except chunked.ChunkError:
         resp = None
     if body.error or resp is None:
@@ -161,10 +163,15 @@ def _put_chunked(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     return _stored(s3, resp, {body.trailer: body.checksum} if body.trailer and body.checksum else {})
 
 
-def get(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
-    """GetObject and HeadObject (Range, conditional headers, response-* overrides)."""
+def get(app: WsgiApp, s3: S3Request, conf: S3Conf, *, byte_range: str | None = None) -> Response:
+    """GetObject and HeadObject (Range, conditional headers, response-* overrides);
+    ``byte_range`` replaces the request's Range (a part of a multipart object)."""
     wanted = ('range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since')
     headers = {k.title(): v for k, v in s3.headers.items() if k in wanted}
+    if byte_range is not None:
+        headers['Range'] = byte_range
+    if 'If-Match' in headers or 'If-None-Match' in headers:
+        headers[ETAG_IS_AT] = sysmeta.ETAG
     resp = swift.call(app, s3, s3.method, s3.bucket, s3.key, headers=headers)
     if resp.status == 404:
         resp.close()
@@ -172,19 +179,7 @@ def get(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
             raise errors.NoSuchBucket(BucketName=s3.bucket)
         raise errors.NoSuchKey(Key=s3.key)
     swift.check(resp, s3)
-    out = {k: v for k, v in resp.headers.items() if k in PASSED}
-    etag = resp.headers.get('Etag', '').strip('"')
-    if etag:
-        out['ETag'] = f'"{etag}"'
-    for key, value in resp.headers.items():
-        if key.lower().startswith('x-object-meta-'):
-            out['x-amz-meta-' + key[len('x-object-meta-'):].lower()] = value
-        elif key.startswith(SYSMETA_CHECKSUM) and s3.headers.get('x-amz-checksum-mode') == 'ENABLED' \
-                and resp.status == 200:                 # a whole object's checksum; none for a range
-            out['x-amz-checksum-' + key[len(SYSMETA_CHECKSUM):].lower()] = value
-    for param, header in OVERRIDES.items():
-        if param in s3.query:
-            out[header] = s3.query[param]
+    out = _answer_headers(s3, resp)
     result = Response(status=resp.status, headers=out)
     if s3.method == 'GET' and resp.status in (200, 206):
         result.app_iter = swift.stream(resp)
@@ -196,10 +191,35 @@ def get(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     return result
 
 
+def _answer_headers(s3: S3Request, resp: SwiftResponse) -> dict[str, str]:
+    """GetObject's headers from Swift's answer: ETag (a multipart object's own), metadata,
+    the stored checksum (asked for, whole object), response-* overrides."""
+    out = {k: v for k, v in resp.headers.items() if k in PASSED}
+    etag = resp.headers.get(sysmeta.ETAG) or resp.headers.get('Etag', '').strip('"')
+    if etag:
+        out['ETag'] = f'"{etag}"'
+    for key, value in resp.headers.items():
+        if key.lower().startswith('x-object-meta-'):
+            out['x-amz-meta-' + key[len('x-object-meta-'):].lower()] = value
+        elif key.startswith(sysmeta.CHECKSUM) and s3.headers.get('x-amz-checksum-mode') == 'ENABLED' \
+                and resp.status == 200:                 # a whole object's checksum; none for a range
+            out['x-amz-checksum-' + key[len(sysmeta.CHECKSUM):].lower()] = value
+    for param, header in OVERRIDES.items():
+        if param in s3.query:
+            out[header] = s3.query[param]
+    return out
+
+
+def delete_key(app: WsgiApp, s3: S3Request, bucket: str, key: str) -> SwiftResponse:
+    """Delete one key (a multipart object with its parts)."""
+    resp = swift.call(app, s3, 'DELETE', bucket, key, query={'multipart-manifest': 'delete'})
+    resp.close()
+    return resp
+
+
 def delete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """DeleteObject: 204 whether or not the key existed."""
-    resp = swift.call(app, s3, 'DELETE', s3.bucket, s3.key)
-    resp.close()
+    resp = delete_key(app, s3, s3.bucket, s3.key)
     if resp.status == 404:
         if swift.call(app, s3, 'HEAD', s3.bucket).status == 404:
             raise errors.NoSuchBucket(BucketName=s3.bucket)
@@ -208,7 +228,7 @@ def delete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     return Response(status=204)
 
 
-def _copy_source(s3: S3Request) -> tuple[str, str]:
+def copy_source(s3: S3Request) -> tuple[str, str]:
     raw = unquote(s3.headers['x-amz-copy-source'])
     path, _, version = raw.partition('?')
     if version and version != 'versionId=null':
@@ -220,7 +240,7 @@ def _copy_source(s3: S3Request) -> tuple[str, str]:
     return bucket, key
 
 
-def _check_source_conditions(s3: S3Request, source: SwiftResponse) -> None:
+def check_source_conditions(s3: S3Request, source: SwiftResponse) -> None:
     """:raises PreconditionFailed: if an x-amz-copy-source-if-* condition fails"""
     etag = source.headers.get('Etag', '').strip('"')
     modified = epoch_of_http(source.headers['Last-Modified']) if 'Last-Modified' in source.headers else 0.0
@@ -242,10 +262,10 @@ def _check_source_conditions(s3: S3Request, source: SwiftResponse) -> None:
 
 def copy(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """CopyObject (metadata directive COPY or REPLACE, x-amz-copy-source-if-*)."""
-    src_bucket, src_key = _copy_source(s3)
+    src_bucket, src_key = copy_source(s3)
     source = swift.call(app, s3, 'HEAD', src_bucket, src_key)
     swift.check(source, s3)
-    _check_source_conditions(s3, source)
+    check_source_conditions(s3, source)
     directive = s3.headers.get('x-amz-metadata-directive', 'COPY')
     if directive not in ('COPY', 'REPLACE'):
         raise errors.InvalidArgument('x-amz-metadata-directive must be COPY or REPLACE')
@@ -256,13 +276,13 @@ def copy(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     if directive == 'REPLACE':
         headers['X-Fresh-Metadata'] = 'true'
         headers['Content-Type'] = s3.headers.get('content-type', 'application/octet-stream')
-        headers.update(_user_meta(s3))
+        headers.update(user_meta(s3))
     resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, length=0)
     swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
     head = swift.check(swift.call(app, s3, 'HEAD', s3.bucket, s3.key), s3)
     head.close()
     modified = epoch_of_http(head.headers['Last-Modified']) if 'Last-Modified' in head.headers else 0.0
     result = xmlio.fields('CopyObjectResult', [
-        ('LastModified', time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime(modified))),
+        ('LastModified', iso_of_epoch(modified)),
         ('ETag', f'"{head.headers.get("Etag", "").strip(chr(34))}"')])
     return Response(body=xmlio.document(result), content_type='application/xml', charset=None)

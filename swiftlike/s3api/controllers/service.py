@@ -9,7 +9,7 @@ from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import errors, swift, xmlio
-from swiftlike.s3api.controllers.bucket import owner_element
+from swiftlike.s3api.controllers.bucket import SEGMENTS, owner_element
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
 
@@ -29,7 +29,7 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         marker = page[-1]['name']
     listed = [xmlio.fields('Bucket', [
         ('Name', b['name']), ('CreationDate', iso_time(b.get('last_modified', '1970-01-01T00:00:00')))])
-        for b in buckets]
+        for b in buckets if not b['name'].endswith(SEGMENTS)]
     root = xmlio.element('ListAllMyBucketsResult',
                          children=[owner_element(s3), xmlio.element('Buckets', children=listed)])
     return Response(body=xmlio.document(root), content_type='application/xml', charset=None)

@@ -1,0 +1,205 @@
+"""Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy and
+AbortMultipartUpload (CompleteMultipartUpload is in multipart_complete,
+the listings in multipart_list).
+
+An upload lives in the bucket's segments container ``<bucket>+segments``
+(a name no S3 bucket can have): a zero-byte marker ``<key>/<upload id>``
+holds the new object's type and metadata, and each part is the object
+``<key>/<upload id>/<part number, 5 digits>``. Completing stores a
+static large object manifest under the key (see the slo filter), so Swift
+clients read the same joined object."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+import xml.etree.ElementTree as ET
+from typing import Final
+
+from webob import Response
+
+from swiftlike.common.ranges import RangeNotSatisfiable, parse_range
+from swiftlike.common.subrequest import IterReader
+from swiftlike.common.wsgi import WsgiApp
+from swiftlike.s3api import checksums, errors, swift, sysmeta, xmlio
+from swiftlike.s3api.controllers import obj
+from swiftlike.s3api.controllers.bucket import SEGMENTS
+from swiftlike.s3api.controllers.common import S3Conf, iso_of_epoch
+from swiftlike.s3api.request import S3Request
+from swiftlike.s3api.swift import SwiftResponse
+
+MAX_PART: Final = 10000
+_UPLOAD_ID = re.compile(r'^[A-Za-z0-9_-]{32}$')
+
+
+def segments(bucket: str) -> str:
+    """The container holding ``bucket``'s uploads and parts."""
+    return bucket + SEGMENTS
+
+
+def marker(key: str, upload_id: str) -> str:
+    return f'{key}/{upload_id}'
+
+
+def part_name(key: str, upload_id: str, number: int) -> str:
+    return f'{key}/{upload_id}/{number:05d}'
+
+
+def is_upload_id(text: str) -> bool:
+    return bool(_UPLOAD_ID.match(text))
+
+
+def xml(root: ET.Element) -> Response:
+    return Response(body=xmlio.document(root), content_type='application/xml', charset=None)
+
+
+def upload(app: WsgiApp, s3: S3Request) -> SwiftResponse:
+    """The upload's marker (HEAD), whose headers are the new object's.
+
+    :raises NoSuchUpload: if there is no such upload (NoSuchBucket if no bucket)
+    """
+    upload_id = s3.query.get('uploadId', '')
+    if not is_upload_id(upload_id):
+        raise errors.NoSuchUpload(UploadId=upload_id)
+    resp = swift.call(app, s3, 'HEAD', segments(s3.bucket), marker(s3.key, upload_id))
+    resp.close()
+    if resp.status == 404:
+        if swift.call(app, s3, 'HEAD', s3.bucket).status == 404:
+            raise errors.NoSuchBucket(BucketName=s3.bucket)
+        raise errors.NoSuchUpload(UploadId=upload_id)
+    return swift.check(resp, s3)
+
+
+def part_number(s3: S3Request) -> int:
+    raw = s3.query.get('partNumber', '')
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PART:
+        raise errors.InvalidArgument(f'Part number must be an integer between 1 and {MAX_PART}, inclusive',
+                                     ArgumentName='partNumber', ArgumentValue=raw)
+    return int(raw)
+
+
+def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """CreateMultipartUpload: a new upload id."""
+    swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket).close()
+    swift.check(swift.call(app, s3, 'PUT', segments(s3.bucket), length=0), s3).close()
+    upload_id = secrets.token_urlsafe(24)
+    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream'),
+               **obj.user_meta(s3)}
+    for name in ('content-encoding', 'content-disposition'):
+        if name in s3.headers:
+            headers[name.title()] = s3.headers[name]
+    algorithm = s3.headers.get('x-amz-checksum-algorithm', '').lower()
+    if algorithm and algorithm not in checksums.ALGORITHMS:
+        raise errors.InvalidRequest(f'checksum algorithm {algorithm} is not supported')
+    if algorithm:
+        headers[sysmeta.CHECKSUM_ALGORITHM] = algorithm
+    resp = swift.call(app, s3, 'PUT', segments(s3.bucket), marker(s3.key, upload_id), headers=headers,
+                      length=0)
+    swift.check(resp, s3).close()
+    result = xmlio.fields('InitiateMultipartUploadResult', [
+        ('Bucket', s3.bucket), ('Key', s3.key), ('UploadId', upload_id)])
+    out = xml(result)
+    if algorithm:
+        out.headers['x-amz-checksum-algorithm'] = algorithm.upper()
+    return out
+
+
+def upload_part(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """UploadPart (its ETag is the part's MD5), or UploadPartCopy."""
+    number = part_number(s3)
+    upload(app, s3)
+    name = part_name(s3.key, s3.query['uploadId'], number)
+    if 'x-amz-copy-source' in s3.headers:
+        return _copy_part(app, s3, name)
+    headers = {'Content-Type': 'application/octet-stream'}
+    md5 = obj.content_md5(s3)
+    if md5:
+        headers['ETag'] = md5
+    return obj.store(app, s3, segments(s3.bucket), name, headers)
+
+
+def _copy_part(app: WsgiApp, s3: S3Request, name: str) -> Response:
+    """UploadPartCopy: the part is a copy of (a range of) another object."""
+    src_bucket, src_key = obj.copy_source(s3)
+    source = swift.check(swift.call(app, s3, 'HEAD', src_bucket, src_key), s3)
+    obj.check_source_conditions(s3, source)
+    size = int(source.headers.get('Content-Length', '0'))
+    headers = {}
+    wanted = s3.headers.get('x-amz-copy-source-range')
+    if wanted is not None:
+        try:
+            ranges = parse_range(wanted, size)
+        except RangeNotSatisfiable:
+            raise errors.InvalidRange() from None
+        if ranges is None or len(ranges) != 1 or wanted.strip()[6:].startswith('-') \
+                or ranges[0][1] - 1 != int(wanted.strip().rpartition('-')[2] or -1):
+            raise errors.InvalidArgument('The x-amz-copy-source-range value must be of the form '
+                                         'bytes=first-last where first and last are the zero-based offsets '
+                                         'of the first and last bytes to copy',
+                                         ArgumentName='x-amz-copy-source-range')
+        start, stop = ranges[0]
+        headers['Range'] = f'bytes={start}-{stop - 1}'
+        size = stop - start
+    got = swift.check(swift.call(app, s3, 'GET', src_bucket, src_key, headers=headers), s3)
+    resp = swift.call(app, s3, 'PUT', segments(s3.bucket), name, length=size, body=IterReader(got.app_iter),
+                      headers={'Content-Type': 'application/octet-stream'})
+    got.close()
+    swift.check(resp, s3).close()
+    return xml(xmlio.fields('CopyPartResult', [
+        ('LastModified', iso_of_epoch(time.time())),
+        ('ETag', f'"{resp.headers.get("Etag", "").strip(chr(34))}"')]))
+
+
+def parts(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str, *, after: int = 0,
+          limit: int = MAX_PART) -> list[dict[str, object]]:
+    """The upload's parts (from the segments container's listing), in order, after part ``after``."""
+    prefix = f'{key}/{upload_id}/'
+    found: list[dict[str, object]] = []
+    start = prefix + f'{after:05d}' if after else ''
+    while (want := min(10000, limit - len(found))) > 0:
+        page = swift.listing(app, s3, segments(bucket), prefix=prefix, marker=start, limit=want)
+        for entry in page:
+            tail = entry['name'][len(prefix):]
+            if len(tail) == 5 and tail.isdigit():
+                found.append({**entry, 'part': int(tail)})
+        if len(page) < want:
+            break
+        start = page[-1]['name']
+    return found[:limit]
+
+
+def delete_upload(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str,
+                  keep: frozenset[int] = frozenset()) -> None:
+    """Delete the upload's parts (but those in ``keep``) and its marker."""
+    for part in parts(app, s3, bucket, key, upload_id):
+        if part['part'] not in keep:
+            swift.call(app, s3, 'DELETE', segments(bucket), str(part['name'])).close()
+    swift.call(app, s3, 'DELETE', segments(bucket), marker(key, upload_id)).close()
+
+
+def abort(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """AbortMultipartUpload: the parts and the upload are deleted."""
+    upload(app, s3)
+    delete_upload(app, s3, s3.bucket, s3.key, s3.query['uploadId'])
+    return Response(status=204)
+
+
+def get_part(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """GetObject / HeadObject with ``partNumber``: one part of a multipart object
+    (part 1 of any other object is the whole object)."""
+    number = part_number(s3)
+    resp = swift.call(app, s3, 'GET', s3.bucket, s3.key, query={'multipart-manifest': 'get'})
+    if resp.status != 200 or resp.headers.get('X-Static-Large-Object', '').lower() != 'true':
+        resp.close()
+        if number != 1:
+            raise errors.InvalidPartNumber()
+        return obj.get(app, s3, conf)
+    sizes = [int(seg['bytes']) for seg in json.loads(resp.body())]
+    if number > len(sizes):
+        raise errors.InvalidPartNumber()
+    start = sum(sizes[:number - 1])
+    out = obj.get(app, s3, conf, byte_range=f'bytes={start}-{start + sizes[number - 1] - 1}')
+    out.headers['x-amz-mp-parts-count'] = str(len(sizes))
+    return out

@@ -1,0 +1,12 @@
+"""Object sysmeta the s3api filter keeps (never shown to clients: the gatekeeper strips it)."""
+
+from typing import Final
+
+#: + the algorithm (``Crc32``...): the checksum of the object, or ``<composite>-N`` for multipart.
+CHECKSUM: Final = 'X-Object-Sysmeta-S3-Checksum-'
+#: A multipart object's S3 ETag (``<md5 of part md5s>-N``).
+ETAG: Final = 'X-Object-Sysmeta-S3api-Etag'
+#: The upload a multipart object was completed from.
+UPLOAD_ID: Final = 'X-Object-Sysmeta-S3api-Upload-Id'
+#: On an upload's marker: the checksum algorithm chosen at CreateMultipartUpload.
+CHECKSUM_ALGORITHM: Final = 'X-Object-Sysmeta-S3api-Checksum-Algorithm'
