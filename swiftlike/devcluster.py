@@ -118,7 +118,8 @@ class DevCluster:
         if shutil.which('memcached'):
             text = text.replace('memcache_servers =', f'memcache_servers = 127.0.0.1:{self.memcached_port}')
         changes = (('/etc/swift', str(self.swift_dir)), ('bind_ip = 0.0.0.0', 'bind_ip = 127.0.0.1'),
-                   ('bind_port = 8080', f'bind_port = {self.proxy_port}'), ('workers = 1', 'workers = 2'))
+                   ('bind_port = 8080', f'bind_port = {self.proxy_port}'), ('workers = 1', 'workers = 2'),
+                   ('storage_domain =', 'storage_domain = localhost'))     # http://<bucket>.localhost:8080/
         for old, new in changes:
             text = text.replace(old, new)
         (self.etc / 'proxy.conf').write_text(text)

@@ -9,6 +9,7 @@ import hashlib
 import http.client
 import os
 import shutil
+import socket
 import subprocess
 import time
 from unittest import mock
@@ -254,3 +255,34 @@ def test_canned_acls(s3, cluster):
     policy = {'Owner': {'ID': KEY}, 'Grants': []}
     assert error_of(s3.put_bucket_acl, Bucket='acls', AccessControlPolicy=policy)[1] == 501
     assert error_of(s3.put_bucket_acl, Bucket='acls', ACL='public-read-write')[1] == 501
+
+
+def test_virtual_host_style(cluster, monkeypatch, tmp_path):
+    """``<bucket>.localhost`` (the dev cluster's storage_domain): boto3 and curl send the bucket in
+    the Host header. curl resolves *.localhost to loopback itself; for boto3 only the name lookup
+    is pointed at 127.0.0.1 in this process (the request, Host header and signature are real)."""
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        return real('127.0.0.1' if str(host).endswith('.localhost') else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, 'getaddrinfo', resolve)
+    vhost = boto3.client('s3', endpoint_url=f'http://localhost:{cluster.proxy_port}', aws_access_key_id=KEY,
+                         aws_secret_access_key=SECRET, region_name='us-east-1',
+                         config=Config(s3={'addressing_style': 'virtual'}))
+    sent = []
+    vhost.meta.events.register('before-send', lambda request, **_: sent.append(request.url))
+    vhost.create_bucket(Bucket='vhost')
+    vhost.put_object(Bucket='vhost', Key='vhost/a b', Body=b'virtual')      # a key starting with the bucket
+    assert vhost.get_object(Bucket='vhost', Key='vhost/a b')['Body'].read() == b'virtual'
+    assert [o['Key'] for o in vhost.list_objects_v2(Bucket='vhost')['Contents']] == ['vhost/a b']
+    assert all(url.startswith(f'http://vhost.localhost:{cluster.proxy_port}/') for url in sent)
+    url = vhost.generate_presigned_url('get_object', Params={'Bucket': 'vhost', 'Key': 'vhost/a b'})
+    assert url.startswith('http://vhost.localhost:')
+    if shutil.which('curl'):
+        out = subprocess.run(['curl', '-s', '-f', url], capture_output=True, timeout=30)
+        assert out.returncode == 0 and out.stdout == b'virtual', out.stderr
+    path_style = client(f'http://127.0.0.1:{cluster.proxy_port}')
+    assert path_style.get_object(Bucket='vhost', Key='vhost/a b')['Body'].read() == b'virtual'
+    vhost.delete_object(Bucket='vhost', Key='vhost/a b')
+    vhost.delete_bucket(Bucket='vhost')

@@ -116,3 +116,68 @@ def test_rclone(cluster, swift, tmp_path):
     assert swift.get_object('rclone', 'copied/sub/b.bin')[1] == files['sub/b.bin']
     run(['rclone', 'purge', 's3:rclone'], env)
     assert 'rclone' not in [c['name'] for c in swift.get_account()[1]]
+
+
+def _aws(cluster, tmp_path):
+    env = {'AWS_ACCESS_KEY_ID': KEY, 'AWS_SECRET_ACCESS_KEY': SECRET, 'AWS_DEFAULT_REGION': 'us-east-1',
+           'AWS_CONFIG_FILE': str(tmp_path / 'none'), 'AWS_SHARED_CREDENTIALS_FILE': str(tmp_path / 'none')}
+    return [AWS, '--endpoint-url', f'http://127.0.0.1:{cluster.proxy_port}'], env
+
+
+@pytest.mark.skipif(not os.path.exists(AWS), reason='Debian awscli is not installed')
+def test_aws_cli_100_mib_multipart(cluster, swift, tmp_path):
+    aws, env = _aws(cluster, tmp_path)
+    data = os.urandom(100 * 1024 * 1024)
+    (tmp_path / 'up').mkdir()
+    (tmp_path / 'up' / 'big.bin').write_bytes(data)
+    run([*aws, 's3', 'mb', 's3://aws-mpu'], env)
+    run([*aws, 's3', 'cp', str(tmp_path / 'up' / 'big.bin'), 's3://aws-mpu/big.bin'], env)
+    head = run([*aws, 's3api', 'head-object', '--bucket', 'aws-mpu', '--key', 'big.bin'], env).stdout
+    assert b'-13\\"' in head and b'104857600' in head            # 13 parts of aws's 8 MiB
+    run([*aws, 's3', 'cp', 's3://aws-mpu/big.bin', str(tmp_path / 'back.bin')], env)
+    assert hashlib.md5((tmp_path / 'back.bin').read_bytes()).hexdigest() == hashlib.md5(data).hexdigest()
+    assert hashlib.md5(swift.get_object('aws-mpu', 'big.bin')[1]).hexdigest() == hashlib.md5(data).hexdigest()
+    assert run([*aws, 's3', 'sync', str(tmp_path / 'up'), 's3://aws-mpu/'], env).stdout == b''
+    run([*aws, 's3', 'rm', 's3://aws-mpu/big.bin'], env)
+    assert swift.get_container('aws-mpu+segments')[1] == []
+    run([*aws, 's3', 'rb', 's3://aws-mpu'], env)
+
+
+@pytest.mark.skipif(not shutil.which('s3cmd'), reason='s3cmd is not installed')
+def test_s3cmd_multipart(cluster, swift, tmp_path):
+    config = tmp_path / 's3cfg'
+    host = f'127.0.0.1:{cluster.proxy_port}'
+    config.write_text(f'[default]\naccess_key = {KEY}\nsecret_key = {SECRET}\nhost_base = {host}\n'
+                      f'host_bucket = {host}\nuse_https = False\nbucket_location = us-east-1\n')
+    s3cmd = ['s3cmd', '-c', str(config)]
+    data = os.urandom(12 * 1024 * 1024)
+    (tmp_path / 'big.bin').write_bytes(data)
+    run([*s3cmd, 'mb', 's3://s3cmd-mpu'])
+    run([*s3cmd, 'put', '--multipart-chunk-size-mb=5', str(tmp_path / 'big.bin'), 's3://s3cmd-mpu/big.bin'])
+    head = swift.head_object('s3cmd-mpu', 'big.bin')
+    assert head['x-static-large-object'] == 'True' and head['content-length'] == str(len(data))
+    assert len(swift.get_container('s3cmd-mpu+segments')[1]) == 3
+    run([*s3cmd, 'get', 's3://s3cmd-mpu/big.bin', str(tmp_path / 'back.bin')])
+    assert (tmp_path / 'back.bin').read_bytes() == data
+    run([*s3cmd, 'del', 's3://s3cmd-mpu/big.bin'])
+    run([*s3cmd, 'rb', 's3://s3cmd-mpu'])
+
+
+@pytest.mark.skipif(not shutil.which('rclone'), reason='rclone is not installed')
+def test_rclone_multipart(cluster, swift, tmp_path):
+    env = {'RCLONE_CONFIG': str(tmp_path / 'none.conf'), 'RCLONE_CONFIG_S3_TYPE': 's3',
+           'RCLONE_CONFIG_S3_PROVIDER': 'Other', 'RCLONE_CONFIG_S3_ACCESS_KEY_ID': KEY,
+           'RCLONE_CONFIG_S3_SECRET_ACCESS_KEY': SECRET, 'RCLONE_CONFIG_S3_REGION': 'us-east-1',
+           'RCLONE_CONFIG_S3_ENDPOINT': f'http://127.0.0.1:{cluster.proxy_port}',
+           'RCLONE_CONFIG_S3_FORCE_PATH_STYLE': 'true'}
+    (tmp_path / 'up').mkdir()
+    data = os.urandom(12 * 1024 * 1024)
+    (tmp_path / 'up' / 'big.bin').write_bytes(data)
+    run(['rclone', 'mkdir', 's3:rclone-mpu'], env)
+    run(['rclone', 'copy', '--s3-upload-cutoff', '5M', '--s3-chunk-size', '5M', str(tmp_path / 'up'),
+         's3:rclone-mpu'], env)
+    run(['rclone', 'check', '--download', str(tmp_path / 'up'), 's3:rclone-mpu'], env)
+    assert swift.head_object('rclone-mpu', 'big.bin')['x-static-large-object'] == 'True'
+    assert swift.get_object('rclone-mpu', 'big.bin')[1] == data
+    run(['rclone', 'purge', 's3:rclone-mpu'], env)
+    assert [c['name'] for c in swift.get_account()[1] if c['name'].startswith('rclone-mpu')] == []

@@ -122,7 +122,8 @@ def test_multipart_errors(s3):
                     MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': '"' + '0' * 32 + '"'}]}) == \
         ('InvalidPart', 400)
     assert error_of(complete, Bucket='mpu-errors', Key='k', UploadId=upload_id,
-                    MultipartUpload={'Parts': [{'PartNumber': 3, 'ETag': small['ETag']}]}) == ('InvalidPart', 400)
+                    MultipartUpload={'Parts': [{'PartNumber': 3, 'ETag': small['ETag']}]}) == \
+        ('InvalidPart', 400)
     assert error_of(s3.upload_part, Bucket='mpu-errors', Key='k', UploadId=upload_id, PartNumber=10001,
                     Body=b'x') == ('InvalidArgument', 400)
     assert error_of(s3.upload_part, Bucket='mpu-errors', Key='k', UploadId='A' * 32, PartNumber=1,
@@ -156,10 +157,12 @@ def test_upload_part_copy_and_checksums(s3):
                             ChecksumAlgorithm='SHA256')
     sums = [base64.b64encode(hashlib.sha256(d).digest()).decode() for d in (source[:5 * MIB], tail)]
     assert second['ChecksumSHA256'] == sums[1]
-    result = s3.complete_multipart_upload(Bucket='mpu-copy', Key='copied', UploadId=upload_id, MultipartUpload={
+    result = s3.complete_multipart_upload(
+        Bucket='mpu-copy', Key='copied', UploadId=upload_id, MultipartUpload={
         'Parts': [{'PartNumber': 1, 'ETag': first['CopyPartResult']['ETag'], 'ChecksumSHA256': sums[0]},
                   {'PartNumber': 2, 'ETag': second['ETag'], 'ChecksumSHA256': sums[1]}]})
-    composite = base64.b64encode(hashlib.sha256(b''.join(base64.b64decode(s) for s in sums)).digest()).decode()
+    joined = b''.join(base64.b64decode(s) for s in sums)
+    composite = base64.b64encode(hashlib.sha256(joined).digest()).decode()
     assert result['ChecksumSHA256'] == f'{composite}-2'
     assert s3.get_object(Bucket='mpu-copy', Key='copied')['Body'].read() == source[:5 * MIB] + tail
     assert error_of(s3.upload_part_copy, Bucket='mpu-copy', Key='copied', UploadId=upload_id, PartNumber=1,
@@ -168,7 +171,8 @@ def test_upload_part_copy_and_checksums(s3):
     assert error_of(s3.upload_part_copy, Bucket='mpu-copy', Key='x', UploadId=other, PartNumber=1,
                     CopySource={'Bucket': 'mpu-copy', 'Key': 'source'},
                     CopySourceRange=f'bytes={7 * MIB}-{8 * MIB}') == ('InvalidRange', 416)
-    copied = s3.copy_object(Bucket='mpu-copy', Key='plain-copy', CopySource={'Bucket': 'mpu-copy', 'Key': 'copied'})
+    copied = s3.copy_object(Bucket='mpu-copy', Key='plain-copy',
+                            CopySource={'Bucket': 'mpu-copy', 'Key': 'copied'})
     assert copied['CopyObjectResult']['ETag'] == f'"{md5(source[:5 * MIB] + tail)}"'
     s3.delete_object(Bucket='mpu-copy', Key='copied')
     s3.delete_object(Bucket='mpu-copy', Key='source')

@@ -4,6 +4,7 @@ filter) on a whole cluster, through python-swiftclient and the swift CLI."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import urllib3
 from swiftclient import client as sc
 from swiftclient.exceptions import ClientException
 
@@ -149,7 +151,8 @@ def test_nested_reserved_header_and_etag_check(c):
         c.put_object('nest', 'fake', b'[]', headers={'X-Static-Large-Object': 'True'})
     assert err.value.http_status == 400
     with pytest.raises(ClientException) as err:
-        c.put_object('nest', 'wrong', json.dumps(manifest), etag='0' * 32, query_string='multipart-manifest=put')
+        c.put_object('nest', 'wrong', json.dumps(manifest), etag='0' * 32,
+                     query_string='multipart-manifest=put')
     assert err.value.http_status == 422
 
 
@@ -177,7 +180,7 @@ def test_missing_segment_never_gives_wrong_bytes(c):
     c.put_object('gone', 'seg/001', b'changed')            # the second segment changed
     headers, body = c.get_object('gone', 'joined', resp_chunk_size=65536)
     got = b''
-    with pytest.raises(Exception):
+    with pytest.raises((http.client.HTTPException, OSError, urllib3.exceptions.HTTPError)):   # a short read
         for chunk in body:
             got += chunk
     assert got == parts[0][:len(got)] and len(got) < sum(map(len, parts))

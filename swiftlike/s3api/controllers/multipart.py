@@ -170,7 +170,7 @@ def parts(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str, *,
     return found[:limit]
 
 
-def delete_upload(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str,
+def delete_upload(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str, *,
                   keep: frozenset[int] = frozenset()) -> None:
     """Delete the upload's parts (but those in ``keep``) and its marker."""
     for part in parts(app, s3, bucket, key, upload_id):
