@@ -6,3 +6,5 @@ from typing import Final
 #: (a large-object manifest lists as the object it joins).
 OVERRIDE_SIZE: Final = 'X-Object-Sysmeta-Container-Update-Override-Size'
 OVERRIDE_ETAG: Final = 'X-Object-Sysmeta-Container-Update-Override-Etag'
+#: On an object POST: change only the sysmeta given, keep user metadata and X-Delete-At.
+SYSMETA_ONLY: Final = 'X-Backend-Sysmeta-Only'

@@ -21,7 +21,7 @@ from swiftlike.common.exceptions import DeviceUnavailableError, DiskFileExpiredE
 from swiftlike.common.http import HTTPClientDisconnect
 from swiftlike.common.request import StoragePath, UpdateTarget, parse_update_targets, wsgi_path_to_str
 from swiftlike.common.swift_conf import SwiftConf
-from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE
+from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE, SYSMETA_ONLY
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
 from swiftlike.obj import layout, sync
@@ -207,7 +207,9 @@ class ObjectServer(BaseStorageServer):
 
     @public
     def POST(self, req: Request) -> Response:
-        """Replace user metadata and X-Delete-At (202)."""
+        """Replace user metadata and X-Delete-At, and set the sysmeta given (202). With
+        ``X-Backend-Sysmeta-Only: true`` (only the cluster can send it) user metadata and
+        X-Delete-At are kept and only the sysmeta given changes."""
         name = self._name(req)
         timestamp = request_timestamp(req)
         self._check_meta(req)
@@ -220,12 +222,16 @@ class ObjectServer(BaseStorageServer):
             raise exc.HTTPNotFound() from None
         if Timestamp(reader.metadata['X-Timestamp']) >= timestamp:
             raise exc.HTTPConflict(headers={'X-Backend-Timestamp': reader.metadata['X-Timestamp']})
-        meta = {'X-Timestamp': timestamp.internal}
-        meta.update({k: v for k, v in req.headers.items()
-                     if k.lower().startswith('x-object-meta-') or k == 'X-Delete-At'})
+        sysmeta_only = req.headers.get(SYSMETA_ONLY, '').lower() == 'true'
+        kept = reader.metadata if sysmeta_only else req.headers
+        meta = {k: v for k, v in kept.items() if k.lower().startswith('x-object-meta-') or k == 'X-Delete-At'}
+        meta.update({k: v for k, v in reader.metadata.items() if k.lower().startswith('x-object-sysmeta-')})
+        meta.update({k: v for k, v in req.headers.items() if k.lower().startswith('x-object-sysmeta-')})
+        meta['X-Timestamp'] = timestamp.internal
         with device_errors(name.device):
             df.write_metadata(meta)
-        self._queue_expiry(req, name, meta.get('X-Delete-At'), timestamp)
+        if not sysmeta_only:
+            self._queue_expiry(req, name, meta.get('X-Delete-At'), timestamp)
         return exc.HTTPAccepted()
 
     @public

@@ -63,6 +63,7 @@ InvalidPartNumber = _error('InvalidPartNumber', 416, 'The requested partnumber i
 InvalidPartOrder = _error('InvalidPartOrder', 400,
                           'The list of parts was not in ascending order. '
                           'Parts must be ordered by part number.')
+InvalidTag = _error('InvalidTag', 400, 'The tag provided was not a valid tag.')
 InvalidRange = _error('InvalidRange', 416, 'The requested range is not satisfiable.')
 InvalidRequest = _error('InvalidRequest', 400, 'Invalid Request.')
 MalformedXML = _error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate.')

@@ -14,6 +14,7 @@ from webob import Request
 from webob.headers import ResponseHeaders
 
 from swiftlike.common import env_keys
+from swiftlike.common.sysmeta import SYSMETA_ONLY
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import errors
 from swiftlike.s3api.request import S3Request
@@ -108,6 +109,11 @@ def listing(app: WsgiApp, s3: S3Request, container: str, *, prefix: str = '', ma
     check(resp, s3, not_found=errors.NoSuchBucket)
     entries: list[dict[str, Any]] = json.loads(resp.body() or b'[]') if resp.status == 200 else []
     return entries
+
+
+def set_sysmeta(app: WsgiApp, s3: S3Request, bucket: str, key: str, values: dict[str, str]) -> None:
+    """Change an object's sysmeta (a POST that keeps its user metadata and expiry)."""
+    check(call(app, s3, 'POST', bucket, key, headers={**values, SYSMETA_ONLY: 'true'}), s3).close()
 
 
 def stream(resp: SwiftResponse) -> Iterator[bytes]:

@@ -10,3 +10,5 @@ ETAG: Final = 'X-Object-Sysmeta-S3api-Etag'
 UPLOAD_ID: Final = 'X-Object-Sysmeta-S3api-Upload-Id'
 #: On an upload's marker: the checksum algorithm chosen at CreateMultipartUpload.
 CHECKSUM_ALGORITHM: Final = 'X-Object-Sysmeta-S3api-Checksum-Algorithm'
+#: The object's tag set, URL-encoded (``k1=v1&k2=v2``); empty once deleted.
+TAGGING: Final = 'X-Object-Sysmeta-S3api-Tagging'

@@ -80,6 +80,22 @@ def test_post_replaces_metadata(call, ts):
     assert call('object', 'POST', f'{DEV}/nothing', {'X-Timestamp': ts()})[0] == 404
 
 
+def test_post_sets_sysmeta_and_sysmeta_only_keeps_the_rest(call, ts):
+    later = str(int(time.time()) + 3600)
+    put(call, ts, 'sys', b'x', {'X-Object-Meta-A': '1', 'X-Object-Sysmeta-Kept': 'k', 'X-Delete-At': later})
+    only = {'X-Timestamp': ts(), 'X-Object-Sysmeta-Tag': 't1', 'X-Backend-Sysmeta-Only': 'true',
+            'X-Object-Meta-Ignored': 'x'}
+    assert call('object', 'POST', f'{DEV}/sys', only)[0] == 202
+    _, headers, _ = call('object', 'HEAD', f'{DEV}/sys')
+    assert headers['x-object-meta-a'] == '1' and headers['x-delete-at'] == later
+    assert headers['x-object-sysmeta-tag'] == 't1' and headers['x-object-sysmeta-kept'] == 'k'
+    assert 'x-object-meta-ignored' not in headers
+    assert call('object', 'POST', f'{DEV}/sys', {'X-Timestamp': ts(), 'X-Object-Meta-B': '2'})[0] == 202
+    _, headers, _ = call('object', 'HEAD', f'{DEV}/sys')     # a plain POST: user metadata replaced,
+    assert headers['x-object-meta-b'] == '2' and 'x-object-meta-a' not in headers    # sysmeta kept
+    assert headers['x-object-sysmeta-tag'] == 't1' and 'x-delete-at' not in headers
+
+
 def test_ranges(call, ts):
     body = bytes(range(256)) * 4
     put(call, ts, 'ranged', body)

@@ -286,3 +286,68 @@ def test_virtual_host_style(cluster, monkeypatch, tmp_path):
     assert path_style.get_object(Bucket='vhost', Key='vhost/a b')['Body'].read() == b'virtual'
     vhost.delete_object(Bucket='vhost', Key='vhost/a b')
     vhost.delete_bucket(Bucket='vhost')
+
+
+def test_object_tagging(s3, cluster):
+    s3.create_bucket(Bucket='tags')
+    s3.put_object(Bucket='tags', Key='t', Body=b'x', Tagging='colour=blue&size=', Metadata={'keep': 'me'})
+    got = s3.get_object(Bucket='tags', Key='t')
+    assert got['TagCount'] == 2 and got['Metadata'] == {'keep': 'me'}
+    assert s3.get_object_tagging(Bucket='tags', Key='t')['TagSet'] == [
+        {'Key': 'colour', 'Value': 'blue'}, {'Key': 'size', 'Value': ''}]
+    s3.put_object_tagging(Bucket='tags', Key='t', Tagging={'TagSet': [{'Key': 'a b', 'Value': 'c&d=\u2603'}]})
+    assert s3.get_object_tagging(Bucket='tags', Key='t')['TagSet'] == [{'Key': 'a b', 'Value': 'c&d=\u2603'}]
+    assert s3.head_object(Bucket='tags', Key='t')['Metadata'] == {'keep': 'me'}     # tags leave metadata be
+    s3.copy_object(Bucket='tags', Key='copy', CopySource={'Bucket': 'tags', 'Key': 't'})
+    copied = s3.get_object_tagging(Bucket='tags', Key='copy')['TagSet']
+    assert copied == [{'Key': 'a b', 'Value': 'c&d=\u2603'}]
+    s3.copy_object(Bucket='tags', Key='copy2', CopySource={'Bucket': 'tags', 'Key': 't'},
+                   TaggingDirective='REPLACE', Tagging='k=v')
+    assert s3.get_object_tagging(Bucket='tags', Key='copy2')['TagSet'] == [{'Key': 'k', 'Value': 'v'}]
+    s3.delete_object_tagging(Bucket='tags', Key='t')
+    assert s3.get_object_tagging(Bucket='tags', Key='t')['TagSet'] == []
+    assert 'TagCount' not in s3.get_object(Bucket='tags', Key='t')
+    too_many = {'TagSet': [{'Key': f'k{n}', 'Value': 'v'} for n in range(11)]}
+    assert error_of(s3.put_object_tagging, Bucket='tags', Key='t', Tagging=too_many) == ('InvalidTag', 400)
+    twice = {'TagSet': [{'Key': 'k', 'Value': '1'}, {'Key': 'k', 'Value': '2'}]}
+    assert error_of(s3.put_object_tagging, Bucket='tags', Key='t', Tagging=twice) == ('InvalidTag', 400)
+    assert error_of(s3.put_object_tagging, Bucket='tags', Key='nothing',
+                    Tagging={'TagSet': []}) == ('NoSuchKey', 404)
+    url, token = _swift_auth(cluster)
+    assert not [k for k in sc.head_object(url, token, 'tags', 't') if 'sysmeta' in k]
+    sc.put_object(url, token, 'tags', 'expiring', b'x', headers={'X-Delete-After': '3600'})
+    s3.put_object_tagging(Bucket='tags', Key='expiring', Tagging={'TagSet': [{'Key': 'k', 'Value': 'v'}]})
+    assert 'x-delete-at' in sc.head_object(url, token, 'tags', 'expiring')        # the expiry stays
+
+
+def _swift_auth(cluster):
+    url, token = sc.get_auth(f'http://127.0.0.1:{cluster.proxy_port}/auth/v1.0', KEY, SECRET)
+    return url, token
+
+
+def test_versions_encoding_and_copy_conditions(s3):
+    s3.create_bucket(Bucket='versions')
+    for key in ('a', 'b/1', 'b/2', 'c'):
+        s3.put_object(Bucket='versions', Key=key, Body=key.encode(), ContentEncoding='gzip',
+                      ContentDisposition='attachment')
+    listed = s3.list_object_versions(Bucket='versions', Delimiter='/')
+    assert [(v['Key'], v['VersionId'], v['IsLatest']) for v in listed['Versions']] == [
+        ('a', 'null', True), ('c', 'null', True)]
+    assert [p['Prefix'] for p in listed['CommonPrefixes']] == ['b/']
+    page = s3.list_object_versions(Bucket='versions', MaxKeys=2)
+    assert page['IsTruncated'] and page['NextKeyMarker'] == 'b/1'
+    rest = s3.list_object_versions(Bucket='versions', KeyMarker=page['NextKeyMarker'])
+    assert [v['Key'] for v in rest['Versions']] == ['b/2', 'c']
+    head = s3.head_object(Bucket='versions', Key='a')
+    assert head['ContentEncoding'] == 'gzip' and head['ContentDisposition'] == 'attachment'
+    etag = head['ETag']
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    earlier = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
+    src = {'Bucket': 'versions', 'Key': 'a'}
+    s3.copy_object(Bucket='versions', Key='ok1', CopySource=src, CopySourceIfMatch=etag,
+                   CopySourceIfUnmodifiedSince=earlier)          # If-Match holds: the date is not asked
+    s3.copy_object(Bucket='versions', Key='ok2', CopySource=src, CopySourceIfModifiedSince=earlier)
+    for condition in ({'CopySourceIfNoneMatch': etag}, {'CopySourceIfMatch': '"nope"'},
+                      {'CopySourceIfModifiedSince': later}, {'CopySourceIfUnmodifiedSince': earlier}):
+        assert error_of(s3.copy_object, Bucket='versions', Key='no', CopySource=src, **condition) == \
+            ('PreconditionFailed', 412), condition

@@ -86,8 +86,10 @@ def test_chunked_uploads_store_the_decoded_body(cluster, mode, size):
     s3 = client(f'http://127.0.0.1:{cluster.proxy_port}')
     got = s3.get_object(Bucket='chunks', Key=f'{mode}-{size}')
     assert got['Body'].read() == body and 'ContentEncoding' not in got
-    if mode.endswith('TRAILER'):
+    if mode.endswith('TRAILER'):                # the trailing checksum is kept for later reads
         assert headers['x-amz-checksum-crc32']
+        head = s3.head_object(Bucket='chunks', Key=f'{mode}-{size}', ChecksumMode='ENABLED')
+        assert head['ChecksumCRC32'] == headers['x-amz-checksum-crc32']
 
 
 def test_a_bad_chunk_signature_or_checksum_stores_nothing(cluster):

@@ -24,7 +24,9 @@ _NAME = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
 #: Query parameters of a plain listing (anything else is a sub-resource).
 LISTING_PARAMS = frozenset({'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type',
                             'continuation-token', 'start-after', 'fetch-owner', 'x-id'})
-SUPPORTED = frozenset({'location', 'versioning', 'delete', 'acl'})
+SUPPORTED = frozenset({'location', 'versioning', 'delete', 'acl', 'versions'})
+#: Query parameters a sub-resource takes besides the listing ones.
+SUB_PARAMS = {'versions': frozenset({'key-marker', 'version-id-marker'})}
 
 
 def _xml(root: Any) -> Response:
@@ -45,8 +47,9 @@ def subresource(s3: S3Request) -> str:
     extra = [k for k in s3.query if k not in LISTING_PARAMS and not k.startswith('X-Amz-')]
     if not extra:
         return ''
-    if len(extra) == 1 and extra[0] in SUPPORTED:
-        return extra[0]
+    named = [k for k in extra if k in SUPPORTED]
+    if len(named) == 1 and all(k in SUPPORTED or k in SUB_PARAMS.get(named[0], ()) for k in extra):
+        return named[0]
     raise errors.NotImplemented_(f'{", ".join(sorted(extra))} is not implemented')
 
 
@@ -62,6 +65,8 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         return _xml(xmlio.element('VersioningConfiguration'))
     if sub == 'acl' and s3.method in ('GET', 'PUT'):
         return (acl.get if s3.method == 'GET' else acl.put_bucket)(app, s3, conf)
+    if sub == 'versions' and s3.method == 'GET':
+        return list_versions(app, s3, conf)
     if sub == 'delete' and s3.method == 'POST':
         return multi_delete.handle(app, s3, conf)
     if sub:
@@ -145,16 +150,53 @@ def list_objects(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     encode = s3.query.get('encoding-type')
     if encode not in (None, 'url'):
         raise errors.InvalidArgument('encoding-type must be url', ArgumentName='encoding-type')
-    prefix, delimiter = s3.query.get('prefix', ''), s3.query.get('delimiter', '')
     start = _start(s3, v2)
-    query = {'format': 'json', 'prefix': prefix, 'marker': start, 'limit': str(limit + 1)}
-    if delimiter:
-        query['delimiter'] = delimiter
-    resp = swift.check(swift.call(app, s3, 'GET', s3.bucket, query=query), s3, not_found=errors.NoSuchBucket)
-    entries = json.loads(resp.body() or b'[]') if resp.status == 200 else []
-    truncated = len(entries) > limit
-    entries = entries[:limit]
+    entries, truncated = _page(app, s3, start, limit)
     return _xml(_listing(s3, entries, truncated, v2=v2, limit=limit, start=start))
+
+
+def _page(app: WsgiApp, s3: S3Request, start: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """Up to ``limit`` entries after ``start`` (prefix and delimiter as asked), and whether more follow."""
+    resp = swift.call(app, s3, 'GET', s3.bucket, query={
+        'format': 'json', 'prefix': s3.query.get('prefix', ''), 'marker': start, 'limit': str(limit + 1),
+        **({'delimiter': s3.query['delimiter']} if s3.query.get('delimiter') else {})})
+    swift.check(resp, s3, not_found=errors.NoSuchBucket)
+    entries = json.loads(resp.body() or b'[]') if resp.status == 200 else []
+    return entries[:limit], len(entries) > limit
+
+
+def list_versions(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
+    """ListObjectVersions of a bucket without versioning: each object is its only
+    version, ``null``, and the latest."""
+    limit = _max_keys(s3, conf)
+    key_marker = s3.query.get('key-marker', '')
+    entries, truncated = _page(app, s3, key_marker, limit)
+    last = (entries[-1].get('name') or entries[-1].get('subdir', '')) if entries else ''
+    delimiter = s3.query.get('delimiter')
+    root = xmlio.fields('ListVersionsResult', [
+        ('Name', s3.bucket), ('Prefix', _enc(s3, s3.query.get('prefix', ''))),
+        ('KeyMarker', _enc(s3, key_marker)), ('VersionIdMarker', s3.query.get('version-id-marker', '')),
+        ('NextKeyMarker', _enc(s3, last) if truncated else None),
+        ('NextVersionIdMarker', 'null' if truncated else None), ('MaxKeys', str(limit)),
+        ('Delimiter', _enc(s3, delimiter) if delimiter else None),
+        ('EncodingType', 'url' if s3.query.get('encoding-type') == 'url' else None),
+        ('IsTruncated', 'true' if truncated else 'false')])
+    for entry in entries:
+        if 'subdir' in entry:
+            root.append(xmlio.fields('CommonPrefixes', [('Prefix', _enc(s3, entry['subdir']))]))
+            continue
+        version = xmlio.fields('Version', [
+            ('Key', _enc(s3, entry['name'])), ('VersionId', 'null'), ('IsLatest', 'true'),
+            ('LastModified', iso_time(entry['last_modified'])), ('ETag', f'"{entry["hash"]}"'),
+            ('Size', str(entry['bytes'])), ('StorageClass', 'STANDARD')])
+        version.append(owner_element(s3))
+        root.append(version)
+    return _xml(root)
+
+
+def _enc(s3: S3Request, text: str) -> str:
+    """A key or prefix as the listing shows it (URL-encoded with ``encoding-type=url``)."""
+    return quote(text, safe='/') if s3.query.get('encoding-type') == 'url' else text
 
 
 def owner_element(s3: S3Request) -> Any:
@@ -165,7 +207,7 @@ def owner_element(s3: S3Request) -> Any:
 def _listing(s3: S3Request, entries: list[dict[str, Any]], truncated: bool, *, v2: bool, limit: int,
              start: str) -> Any:
     def enc(text: str) -> str:
-        return quote(text, safe='/') if s3.query.get('encoding-type') == 'url' else text
+        return _enc(s3, text)
 
     last = (entries[-1].get('name') or entries[-1].get('subdir', '')) if entries else ''
     token = base64.urlsafe_b64encode(last.encode()).decode() if truncated else None

@@ -85,11 +85,7 @@ def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket).close()
     swift.check(swift.call(app, s3, 'PUT', segments(s3.bucket), length=0), s3).close()
     upload_id = secrets.token_urlsafe(24)
-    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream'),
-               **obj.user_meta(s3)}
-    for name in ('content-encoding', 'content-disposition'):
-        if name in s3.headers:
-            headers[name.title()] = s3.headers[name]
+    headers = obj.object_headers(s3)
     algorithm = s3.headers.get('x-amz-checksum-algorithm', '').lower()
     if algorithm and algorithm not in checksums.ALGORITHMS:
         raise errors.InvalidRequest(f'checksum algorithm {algorithm} is not supported')

@@ -102,6 +102,8 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
                          'size_bytes': part['bytes']})
     etag = s3_etag([e for _, e, _ in listed])
     headers = {k: v for k, v in marker.headers.items() if k in KEPT or k.lower().startswith('x-object-meta-')}
+    if marker.headers.get(sysmeta.TAGGING):
+        headers[sysmeta.TAGGING] = marker.headers[sysmeta.TAGGING]
     headers.update({sysmeta.ETAG: etag, sysmeta.UPLOAD_ID: upload_id, OVERRIDE_ETAG: etag})
     algorithm = marker.headers.get(sysmeta.CHECKSUM_ALGORITHM, '')
     composite = _composite(algorithm, listed) if algorithm else None

@@ -12,20 +12,23 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from email.utils import parsedate_to_datetime
+import logging
 from typing import Any
 from urllib.parse import quote, unquote
 
 from webob import Response
 
+from swiftlike.common import conditional
 from swiftlike.common.concurrency import timeout
 from swiftlike.common.slo_get import ETAG_IS_AT
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, chunked, errors, swift, sysmeta, xmlio
-from swiftlike.s3api.controllers import acl
+from swiftlike.s3api.controllers import acl, tagging
 from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http, iso_of_epoch
 from swiftlike.s3api.request import S3Request
 from swiftlike.s3api.swift import SwiftResponse
+
+logger = logging.getLogger(__name__)
 
 META = 'x-amz-meta-'
 #: response-* query parameters of GetObject and the headers they set.
@@ -35,7 +38,7 @@ OVERRIDES = {'response-content-type': 'Content-Type', 'response-content-language
              'response-content-encoding': 'Content-Encoding'}
 PASSED = ('Content-Type', 'Content-Length', 'Content-Range', 'Last-Modified', 'Accept-Ranges',
           'Content-Encoding', 'Content-Disposition')
-UNSUPPORTED = frozenset({'tagging', 'retention', 'legal-hold', 'torrent',
+UNSUPPORTED = frozenset({'retention', 'legal-hold', 'torrent',
                          'restore', 'attributes', 'versionId', 'select'})
 
 
@@ -45,6 +48,8 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         if s3.method != 'GET':
             raise errors.NotImplemented_('PutObjectAcl is not implemented')
         return acl.get(app, s3, conf)
+    if 'tagging' in s3.query:
+        return tagging.handle(app, s3, conf)
     extra = sorted(k for k in s3.query if k in UNSUPPORTED)
     if extra:
         raise errors.NotImplemented_(f'{", ".join(extra)} is not implemented')
@@ -91,9 +96,20 @@ def user_meta(s3: S3Request) -> dict[str, str]:
     return {'X-Object-Meta-' + k[len(META):]: v for k, v in s3.headers.items() if k.startswith(META)}
 
 
+def object_headers(s3: S3Request) -> dict[str, str]:
+    """What the new object keeps of the request: type, encoding, disposition, user metadata, tags."""
+    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream'), **user_meta(s3),
+               **tagging.from_header(s3)}
+    for name in ('content-encoding', 'content-disposition'):
+        value = s3.headers.get(name, '')
+        if value and 'aws-chunked' not in value:
+            headers[name.title()] = value
+    return headers
+
+
 def _put_headers(s3: S3Request) -> dict[str, str]:
-    """The Swift PUT headers of a PutObject: type, user metadata, Content-MD5 as ETag."""
-    headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream'), **user_meta(s3)}
+    """The Swift PUT headers of a PutObject: :func:`object_headers`, Content-MD5 as ETag."""
+    headers = object_headers(s3)
     md5 = content_md5(s3)
     if md5:
         headers['ETag'] = md5              # the object server refuses (422) a body that does not match
@@ -160,7 +176,15 @@ def _put_chunked(app: WsgiApp, s3: S3Request, container: str, name: str, headers
         if 'signature' in body.error:
             raise errors.SignatureDoesNotMatch(body.error)
         raise errors.InvalidRequest(body.error)
-    return _stored(s3, resp, {body.trailer: body.checksum} if body.trailer and body.checksum else {})
+    if not (body.trailer and body.checksum):
+        return _stored(s3, resp, {})
+    answer = _stored(s3, resp, {body.trailer: body.checksum})
+    algorithm = body.trailer[len('x-amz-checksum-'):]
+    try:                                 # the trailer came after the PUT's headers: keep it for GETs now
+        swift.set_sysmeta(app, s3, container, name, {sysmeta.CHECKSUM + algorithm.title(): body.checksum})
+    except errors.S3Error as err:
+        logger.warning('%s/%s: trailing checksum not kept: %s', container, name, err.code)
+    return answer
 
 
 def get(app: WsgiApp, s3: S3Request, conf: S3Conf, *, byte_range: str | None = None) -> Response:
@@ -204,6 +228,9 @@ def _answer_headers(s3: S3Request, resp: SwiftResponse) -> dict[str, str]:
         elif key.startswith(sysmeta.CHECKSUM) and s3.headers.get('x-amz-checksum-mode') == 'ENABLED' \
                 and resp.status == 200:                 # a whole object's checksum; none for a range
             out['x-amz-checksum-' + key[len(sysmeta.CHECKSUM):].lower()] = value
+    tags = tagging.count(resp.headers.get(sysmeta.TAGGING))
+    if tags:
+        out['x-amz-tagging-count'] = str(tags)
     for param, header in OVERRIDES.items():
         if param in s3.query:
             out[header] = s3.query[param]
@@ -242,21 +269,12 @@ def copy_source(s3: S3Request) -> tuple[str, str]:
 
 def check_source_conditions(s3: S3Request, source: SwiftResponse) -> None:
     """:raises PreconditionFailed: if an x-amz-copy-source-if-* condition fails"""
-    etag = source.headers.get('Etag', '').strip('"')
-    modified = epoch_of_http(source.headers['Last-Modified']) if 'Last-Modified' in source.headers else 0.0
-    match, none_match = s3.headers.get('x-amz-copy-source-if-match'), s3.headers.get(
-        'x-amz-copy-source-if-none-match')
-    failed = (match is not None and match.strip('"') not in (etag, '*')) or \
-        (none_match is not None and none_match.strip('"') in (etag, '*'))
-    for header, later_fails in (('x-amz-copy-source-if-modified-since', False),
-                                ('x-amz-copy-source-if-unmodified-since', True)):
-        if header in s3.headers and not failed:
-            try:
-                when = parsedate_to_datetime(s3.headers[header]).timestamp()
-            except (TypeError, ValueError):
-                continue
-            failed = modified > when if later_fails else modified <= when
-    if failed:
+    prefix = 'x-amz-copy-source-'
+    conditions = {k[len(prefix):].title(): v for k, v in s3.headers.items()
+                  if k.startswith(prefix + 'if-')}
+    etag = source.headers.get(sysmeta.ETAG) or source.headers.get('Etag', '').strip('"')
+    modified = epoch_of_http(source.headers['Last-Modified']) if 'Last-Modified' in source.headers else None
+    if conditional.evaluate(conditions, etag, modified, 'GET') is not None:      # 304 or 412: both 412 here
         raise errors.PreconditionFailed()
 
 
@@ -274,9 +292,16 @@ def copy(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
                                     'itself without changing the object\'s metadata.')
     headers = {'X-Copy-From': quote(f'/{src_bucket}/{src_key}')}
     if directive == 'REPLACE':
+        headers.update(object_headers(s3))
         headers['X-Fresh-Metadata'] = 'true'
-        headers['Content-Type'] = s3.headers.get('content-type', 'application/octet-stream')
-        headers.update(user_meta(s3))
+    tags = s3.headers.get('x-amz-tagging-directive', 'COPY')
+    if tags not in ('COPY', 'REPLACE'):
+        raise errors.InvalidArgument('x-amz-tagging-directive must be COPY or REPLACE')
+    headers.pop(sysmeta.TAGGING, None)
+    if tags == 'REPLACE':
+        headers.update(tagging.from_header(s3))
+    elif source.headers.get(sysmeta.TAGGING):
+        headers[sysmeta.TAGGING] = source.headers[sysmeta.TAGGING]
     resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, length=0)
     swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
     head = swift.check(swift.call(app, s3, 'HEAD', s3.bucket, s3.key), s3)
