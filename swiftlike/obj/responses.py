@@ -4,7 +4,7 @@ requests, single and multiple byte ranges."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from email.utils import formatdate
 
 from webob import Request, Response, exc
@@ -35,15 +35,22 @@ def object_headers(reader: ObjectReader) -> dict[str, str]:
     return headers
 
 
-def _closing(reader: ObjectReader, chunks: Iterator[bytes]) -> Iterator[bytes]:
+def _closing(reader: ObjectReader, chunks: Iterable[bytes]) -> Iterator[bytes]:
     try:
         yield from chunks
     finally:
         reader.close()
 
 
-def object_response(req: Request, reader: ObjectReader) -> Response:
-    """The response to GET or HEAD of an open object (closes ``reader``)."""
+def _slicer(body: bytes) -> Callable[[int, int], Iterable[bytes]]:
+    def read(start: int, stop: int) -> Iterable[bytes]:
+        return [body[start:stop]]
+    return read
+
+
+def object_response(req: Request, reader: ObjectReader, body: bytes | None = None) -> Response:
+    """The response to GET or HEAD of an open object (closes ``reader``); ``body``, when
+    given, is the whole body already read (and verified), served instead of reading again."""
     headers = object_headers(reader)
     meta = reader.metadata
     status = conditional.evaluate(req.headers, meta['ETag'],
@@ -62,20 +69,24 @@ def object_response(req: Request, reader: ObjectReader) -> Response:
         raise exc.HTTPRequestRangeNotSatisfiable(
             headers={'Content-Range': f'bytes */{length}', **headers}) from None
     resp = Response(headers=headers)
+    read: Callable[[int, int], Iterable[bytes]] = reader.iter_range
+    if body is not None:
+        reader.close()
+        read = _slicer(body)
     if wanted is None:
-        resp.app_iter = _closing(reader, reader.iter_range(0, length))
+        resp.app_iter = _closing(reader, read(0, length))
         resp.content_length = length
     elif len(wanted) == 1:
         start, stop = wanted[0]
         resp.status = 206
         resp.headers['Content-Range'] = f'bytes {start}-{stop - 1}/{length}'
-        resp.app_iter = _closing(reader, reader.iter_range(start, stop))
+        resp.app_iter = _closing(reader, read(start, stop))
         resp.content_length = stop - start
     else:
         content_type = headers['Content-Type']
-        boundary, body = ranges.multipart_body(wanted, length, content_type, reader.iter_range)
+        boundary, parts = ranges.multipart_body(wanted, length, content_type, read)
         resp.status = 206
-        resp.app_iter = _closing(reader, body)
+        resp.app_iter = _closing(reader, parts)
         resp.headers['Content-Type'] = f'multipart/byteranges;boundary={boundary}'
         resp.content_length = ranges.multipart_length(wanted, length, content_type, boundary)
     return resp

@@ -187,13 +187,14 @@ class ObjectServer(BaseStorageServer):
         try:
             with device_errors(name.device):
                 reader = df.open(self.clock())
+                body = None
                 if req.method == 'GET' and 'Range' not in req.headers \
                         and reader.content_length <= self.conf.verify_get_max_bytes:
-                    _verify(df, reader)
+                    body = _verified(df, reader)
         except DiskFileNotExistError as err:
             headers = {'X-Backend-Timestamp': err.timestamp.internal} if err.timestamp else {}
             return exc.HTTPNotFound(headers=headers)
-        return object_response(req, reader)
+        return object_response(req, reader, body)
 
     @public
     def GET(self, req: Request) -> Response:
@@ -335,18 +336,17 @@ def _targets(req: Request, kind: str) -> list[UpdateTarget]:
         raise exc.HTTPBadRequest(body=f'{err}\n') from None
 
 
-def _verify(df: DiskFile, reader: ObjectReader) -> None:
-    """Read the whole body; quarantine the object if it does not match its ETag.
+def _verified(df: DiskFile, reader: ObjectReader) -> bytes:
+    """The whole body, read once; the object is quarantined if it does not match its ETag.
 
     :raises DiskFileNotExistError: if it did not
     """
-    md5 = hashlib.md5(usedforsecurity=False)
-    for chunk in reader.iter_range(0, reader.content_length):
-        md5.update(chunk)
-    if md5.hexdigest() != reader.metadata.get('ETag'):
+    body = b''.join(reader.iter_range(0, reader.content_length))
+    if hashlib.md5(body, usedforsecurity=False).hexdigest() != reader.metadata.get('ETag'):
         reader.close()
         df.quarantine()
         raise DiskFileNotExistError()
+    return body
 
 
 def load_store(conf: ObjectServerConf, swift_conf: SwiftConf) -> ObjectStore:
