@@ -6,6 +6,7 @@ import time
 import pytest
 
 from .cluster import StorageNode, request
+from .devcluster_fixture import start_cluster
 
 
 @pytest.fixture(scope='session')
@@ -33,3 +34,11 @@ def call(node):
     def do(kind: str, method: str, path: str, headers=None, body=None, **kw):
         return request('127.0.0.1', node.port(kind), method, path, headers, body, **kw)
     return do
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory, request):
+    """A whole dev cluster (proxy, 4 nodes, no daemons) for one test module."""
+    cluster = start_cluster(tmp_path_factory.mktemp(request.module.__name__.rpartition('.')[2]))
+    yield cluster
+    cluster.stop()

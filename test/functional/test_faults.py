@@ -7,21 +7,11 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
 from swiftclient import client as sc
 from swiftclient.exceptions import ClientException
 
 from rings import Ring
 from swiftlike.common.swift_conf import SwiftConf
-
-from .devcluster_fixture import start_cluster
-
-
-@pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    cluster = start_cluster(tmp_path_factory.mktemp('faults'))
-    yield cluster
-    cluster.stop()
 
 
 def stop_server(cluster, name: str) -> None:

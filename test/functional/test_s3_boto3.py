@@ -23,16 +23,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from swiftclient import client as sc
 
-from .devcluster_fixture import start_cluster
-
 KEY, SECRET = 'test:tester', 'testing'
-
-
-@pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    cluster = start_cluster(tmp_path_factory.mktemp('s3'))
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(scope='module')

@@ -12,17 +12,8 @@ import subprocess
 import pytest
 from swiftclient import client as sc
 
-from .devcluster_fixture import start_cluster
-
 KEY, SECRET = 'test:tester', 'testing'
 AWS = '/usr/bin/aws'                     # Debian's aws CLI v2, not a pip one earlier on PATH
-
-
-@pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    cluster = start_cluster(tmp_path_factory.mktemp('s3clients'))
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(scope='module')
@@ -49,11 +40,32 @@ def make_tree(root) -> dict[str, bytes]:
     return files
 
 
-@pytest.mark.skipif(not os.path.exists(AWS), reason='Debian awscli is not installed')
-def test_aws_cli(cluster, swift, tmp_path):
+def _aws(cluster, tmp_path):
     env = {'AWS_ACCESS_KEY_ID': KEY, 'AWS_SECRET_ACCESS_KEY': SECRET, 'AWS_DEFAULT_REGION': 'us-east-1',
            'AWS_CONFIG_FILE': str(tmp_path / 'none'), 'AWS_SHARED_CREDENTIALS_FILE': str(tmp_path / 'none')}
-    aws = [AWS, '--endpoint-url', f'http://127.0.0.1:{cluster.proxy_port}']
+    return [AWS, '--endpoint-url', f'http://127.0.0.1:{cluster.proxy_port}'], env
+
+
+def _s3cmd(cluster, tmp_path, signature: str) -> list[str]:
+    config = tmp_path / 's3cfg'
+    host = f'127.0.0.1:{cluster.proxy_port}'
+    config.write_text(f'[default]\naccess_key = {KEY}\nsecret_key = {SECRET}\nhost_base = {host}\n'
+                      f'host_bucket = {host}\nuse_https = False\nsignature_v2 = {signature == "v2"}\n'
+                      'bucket_location = us-east-1\n')
+    return ['s3cmd', '-c', str(config)]
+
+
+def _rclone_env(cluster, tmp_path) -> dict[str, str]:
+    return {'RCLONE_CONFIG': str(tmp_path / 'none.conf'), 'RCLONE_CONFIG_S3_TYPE': 's3',
+            'RCLONE_CONFIG_S3_PROVIDER': 'Other', 'RCLONE_CONFIG_S3_ACCESS_KEY_ID': KEY,
+            'RCLONE_CONFIG_S3_SECRET_ACCESS_KEY': SECRET, 'RCLONE_CONFIG_S3_REGION': 'us-east-1',
+            'RCLONE_CONFIG_S3_ENDPOINT': f'http://127.0.0.1:{cluster.proxy_port}',
+            'RCLONE_CONFIG_S3_FORCE_PATH_STYLE': 'true'}
+
+
+@pytest.mark.skipif(not os.path.exists(AWS), reason='Debian awscli is not installed')
+def test_aws_cli(cluster, swift, tmp_path):
+    aws, env = _aws(cluster, tmp_path)
     files = make_tree(tmp_path / 'tree')
     run([*aws, 's3', 'mb', 's3://aws-cli'], env)
     run([*aws, 's3', 'cp', str(tmp_path / 'tree' / 'a.txt'), 's3://aws-cli/single/a.txt'], env)
@@ -80,12 +92,7 @@ def test_aws_cli(cluster, swift, tmp_path):
 @pytest.mark.skipif(not shutil.which('s3cmd'), reason='s3cmd is not installed')
 @pytest.mark.parametrize('signature', ['v4', 'v2'])
 def test_s3cmd(cluster, swift, tmp_path, signature):
-    config = tmp_path / 's3cfg'
-    host = f'127.0.0.1:{cluster.proxy_port}'
-    config.write_text(f'[default]\naccess_key = {KEY}\nsecret_key = {SECRET}\nhost_base = {host}\n'
-                      f'host_bucket = {host}\nuse_https = False\nsignature_v2 = {signature == "v2"}\n'
-                      'bucket_location = us-east-1\n')
-    s3cmd = ['s3cmd', '-c', str(config)]
+    s3cmd = _s3cmd(cluster, tmp_path, signature)
     files = make_tree(tmp_path / 'tree')
     bucket = f's3cmd-{signature}'
     run([*s3cmd, 'mb', f's3://{bucket}'])
@@ -101,11 +108,7 @@ def test_s3cmd(cluster, swift, tmp_path, signature):
 
 @pytest.mark.skipif(not shutil.which('rclone'), reason='rclone is not installed')
 def test_rclone(cluster, swift, tmp_path):
-    env = {'RCLONE_CONFIG': str(tmp_path / 'none.conf'), 'RCLONE_CONFIG_S3_TYPE': 's3',
-           'RCLONE_CONFIG_S3_PROVIDER': 'Other', 'RCLONE_CONFIG_S3_ACCESS_KEY_ID': KEY,
-           'RCLONE_CONFIG_S3_SECRET_ACCESS_KEY': SECRET, 'RCLONE_CONFIG_S3_REGION': 'us-east-1',
-           'RCLONE_CONFIG_S3_ENDPOINT': f'http://127.0.0.1:{cluster.proxy_port}',
-           'RCLONE_CONFIG_S3_FORCE_PATH_STYLE': 'true'}
+    env = _rclone_env(cluster, tmp_path)
     files = make_tree(tmp_path / 'tree')
     run(['rclone', 'mkdir', 's3:rclone'], env)
     run(['rclone', 'copy', str(tmp_path / 'tree'), 's3:rclone/copied'], env)
@@ -116,12 +119,6 @@ def test_rclone(cluster, swift, tmp_path):
     assert swift.get_object('rclone', 'copied/sub/b.bin')[1] == files['sub/b.bin']
     run(['rclone', 'purge', 's3:rclone'], env)
     assert 'rclone' not in [c['name'] for c in swift.get_account()[1]]
-
-
-def _aws(cluster, tmp_path):
-    env = {'AWS_ACCESS_KEY_ID': KEY, 'AWS_SECRET_ACCESS_KEY': SECRET, 'AWS_DEFAULT_REGION': 'us-east-1',
-           'AWS_CONFIG_FILE': str(tmp_path / 'none'), 'AWS_SHARED_CREDENTIALS_FILE': str(tmp_path / 'none')}
-    return [AWS, '--endpoint-url', f'http://127.0.0.1:{cluster.proxy_port}'], env
 
 
 @pytest.mark.skipif(not os.path.exists(AWS), reason='Debian awscli is not installed')
@@ -145,11 +142,7 @@ def test_aws_cli_100_mib_multipart(cluster, swift, tmp_path):
 
 @pytest.mark.skipif(not shutil.which('s3cmd'), reason='s3cmd is not installed')
 def test_s3cmd_multipart(cluster, swift, tmp_path):
-    config = tmp_path / 's3cfg'
-    host = f'127.0.0.1:{cluster.proxy_port}'
-    config.write_text(f'[default]\naccess_key = {KEY}\nsecret_key = {SECRET}\nhost_base = {host}\n'
-                      f'host_bucket = {host}\nuse_https = False\nbucket_location = us-east-1\n')
-    s3cmd = ['s3cmd', '-c', str(config)]
+    s3cmd = _s3cmd(cluster, tmp_path, 'v4')
     data = os.urandom(12 * 1024 * 1024)
     (tmp_path / 'big.bin').write_bytes(data)
     run([*s3cmd, 'mb', 's3://s3cmd-mpu'])
@@ -165,11 +158,7 @@ def test_s3cmd_multipart(cluster, swift, tmp_path):
 
 @pytest.mark.skipif(not shutil.which('rclone'), reason='rclone is not installed')
 def test_rclone_multipart(cluster, swift, tmp_path):
-    env = {'RCLONE_CONFIG': str(tmp_path / 'none.conf'), 'RCLONE_CONFIG_S3_TYPE': 's3',
-           'RCLONE_CONFIG_S3_PROVIDER': 'Other', 'RCLONE_CONFIG_S3_ACCESS_KEY_ID': KEY,
-           'RCLONE_CONFIG_S3_SECRET_ACCESS_KEY': SECRET, 'RCLONE_CONFIG_S3_REGION': 'us-east-1',
-           'RCLONE_CONFIG_S3_ENDPOINT': f'http://127.0.0.1:{cluster.proxy_port}',
-           'RCLONE_CONFIG_S3_FORCE_PATH_STYLE': 'true'}
+    env = _rclone_env(cluster, tmp_path)
     (tmp_path / 'up').mkdir()
     data = os.urandom(12 * 1024 * 1024)
     (tmp_path / 'up' / 'big.bin').write_bytes(data)

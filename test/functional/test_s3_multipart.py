@@ -16,17 +16,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from swiftclient import client as sc
 
-from .devcluster_fixture import start_cluster
-
 KEY, SECRET = 'test:tester', 'testing'
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    cluster = start_cluster(tmp_path_factory.mktemp('mpu'))
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(scope='module')

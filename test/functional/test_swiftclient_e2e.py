@@ -13,16 +13,7 @@ import pytest
 from swiftclient import client as sc
 from swiftclient.exceptions import ClientException
 
-from .devcluster_fixture import start_cluster
-
 SWIFT = str(Path(sys.executable).parent / 'swift')
-
-
-@pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    cluster = start_cluster(tmp_path_factory.mktemp('cluster'))
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture(scope='module')
