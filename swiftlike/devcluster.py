@@ -50,8 +50,9 @@ class DevCluster:
     """One cluster under ``data``."""
 
     def __init__(self, data: Path, proxy_port: int, base_port: int = 6200, *,
-                 with_daemons: bool = True) -> None:
+                 with_daemons: bool = True, proxy_settings: dict[str, str] | None = None) -> None:
         self.data = data.resolve()
+        self.proxy_settings = proxy_settings or {}
         self.with_daemons = with_daemons
         self.proxy_port = proxy_port
         self.base_port = base_port
@@ -122,7 +123,10 @@ class DevCluster:
                    ('storage_domain =', 'storage_domain = localhost'))     # http://<bucket>.localhost:8080/
         for old, new in changes:
             text = text.replace(old, new)
-        (self.etc / 'proxy.conf').write_text(text)
+        lines = [f'{line.partition("=")[0].strip()} = {self.proxy_settings[line.partition("=")[0].strip()]}'
+                 if '=' in line and line.partition('=')[0].strip() in self.proxy_settings else line
+                 for line in text.splitlines()]
+        (self.etc / 'proxy.conf').write_text('\n'.join(lines) + '\n')
 
     # -- processes -------------------------------------------------------------
 

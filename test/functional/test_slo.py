@@ -137,6 +137,11 @@ def test_nested_reserved_header_and_etag_check(c):
     with pytest.raises(ClientException) as err:
         c.put_object('nest', 'fake', b'[]', headers={'X-Static-Large-Object': 'True'})
     assert err.value.http_status == 400
+    lying = [{'path': '/nest/seg/000', 'etag': '0' * 32, 'size_bytes': 3}]
+    with pytest.raises(ClientException) as err:         # only the cluster's own filters may skip the checks
+        c.put_object('nest', 'lying', json.dumps(lying), query_string='multipart-manifest=put',
+                     headers={'X-Backend-Slo-Checked': 'true'})
+    assert err.value.http_status == 400 and b'Etag Mismatch' in err.value.http_response_content
     with pytest.raises(ClientException) as err:
         c.put_object('nest', 'wrong', json.dumps(manifest), etag='0' * 32,
                      query_string='multipart-manifest=put')

@@ -2,7 +2,9 @@
 
 Each listed part must have been uploaded with the ETag given, in ascending
 part order, and every part but the last must be at least ``min_part_size``.
-The object is a static large object manifest over the parts; its S3 ETag is
+The object is a static large object manifest over the parts (the listing
+of the segments container has checked them, so the slo filter does not
+look each up again, and all of S3's 10,000 parts may be used); its S3 ETag is
 the MD5 of the parts' binary MD5s, a dash and the number of parts. With a
 checksum algorithm chosen at creation, the object's checksum is S3's
 composite one (the checksum of the parts' checksums, ``-N``). Parts not
@@ -19,6 +21,7 @@ from typing import Any, Final
 
 from webob import Response
 
+from swiftlike.common.slo_put import CHECKED
 from swiftlike.common.subrequest import IterReader
 from swiftlike.common.sysmeta import OVERRIDE_ETAG
 from swiftlike.common.wsgi import WsgiApp
@@ -104,7 +107,7 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     headers = {k: v for k, v in marker.headers.items() if k in KEPT or k.lower().startswith('x-object-meta-')}
     if marker.headers.get(sysmeta.TAGGING):
         headers[sysmeta.TAGGING] = marker.headers[sysmeta.TAGGING]
-    headers.update({sysmeta.ETAG: etag, sysmeta.UPLOAD_ID: upload_id, OVERRIDE_ETAG: etag})
+    headers.update({sysmeta.ETAG: etag, sysmeta.UPLOAD_ID: upload_id, OVERRIDE_ETAG: etag, CHECKED: 'true'})
     algorithm = marker.headers.get(sysmeta.CHECKSUM_ALGORITHM, '')
     composite = _composite(algorithm, listed) if algorithm else None
     if composite:
