@@ -185,3 +185,29 @@ def test_100_mib_through_the_transfer_manager(s3, swift, tmp_path):
     assert md5(body) == md5(data)
     s3.delete_object(Bucket='mpu-big', Key='big.bin')
     assert swift.get_container('mpu-big+segments')[1] == []
+
+
+def _complete(s3, bucket: str, key: str, parts: list[bytes]) -> str:
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key)['UploadId']
+    done = [{'PartNumber': n, 'ETag': s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=n,
+                                                     Body=body)['ETag']} for n, body in enumerate(parts, 1)]
+    return s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                        MultipartUpload={'Parts': done})['ETag']
+
+
+def test_replacing_a_multipart_object_deletes_its_parts(s3, swift):
+    s3.create_bucket(Bucket='mpu-replace')
+    parts = [os.urandom(5 * MIB), b'tail']
+    for replace in (lambda: s3.put_object(Bucket='mpu-replace', Key='k', Body=b'plain'),
+                    lambda: s3.copy_object(Bucket='mpu-replace', Key='k',
+                                           CopySource={'Bucket': 'mpu-replace', 'Key': 'other'}),
+                    lambda: _complete(s3, 'mpu-replace', 'k', [b'new'])):
+        s3.put_object(Bucket='mpu-replace', Key='other', Body=b'copied')
+        _complete(s3, 'mpu-replace', 'k', parts)
+        assert len(swift.get_container('mpu-replace+segments')[1]) == 2
+        replace()
+        left = [e['name'] for e in swift.get_container('mpu-replace+segments')[1]]
+        body = s3.get_object(Bucket='mpu-replace', Key='k')['Body'].read()
+        assert body in (b'plain', b'copied', b'new') and len(left) == (1 if body == b'new' else 0), left
+        s3.delete_object(Bucket='mpu-replace', Key='k')
+    assert swift.get_container('mpu-replace+segments')[1] == []

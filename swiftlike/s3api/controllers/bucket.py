@@ -14,12 +14,10 @@ from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import errors, swift, xmlio
-from swiftlike.s3api.controllers import acl, multi_delete
+from swiftlike.s3api.controllers import acl, multi_delete, segments
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
 
-#: What a bucket's segments container (multipart uploads) adds to its name.
-SEGMENTS = '+segments'
 _NAME = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
 #: Query parameters of a plain listing (anything else is a sub-resource).
 LISTING_PARAMS = frozenset({'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type',
@@ -99,12 +97,13 @@ def delete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     in progress are aborted with it (their segments container goes too)."""
     swift.check(swift.call(app, s3, 'DELETE', s3.bucket), s3, not_found=errors.NoSuchBucket,
                 conflict=errors.BucketNotEmpty)
-    segments = s3.bucket + SEGMENTS
-    while page := swift.listing(app, s3, segments):
-        statuses = [_delete_quietly(app, s3, segments, entry['name']) for entry in page]
+    container = segments.segments(s3.bucket)
+    while page := swift.listing(app, s3, container):
+        statuses = [_delete_quietly(app, s3, container, entry['name']) for entry in page]
         if not any(status // 100 == 2 or status == 404 for status in statuses):
             break                        # nothing could be deleted: leave the rest to the operator
-    _delete_quietly(app, s3, segments)
+    _delete_quietly(app, s3, container)
+    segments.remember(s3, s3.bucket, False)
     return Response(status=204)
 
 

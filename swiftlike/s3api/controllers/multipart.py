@@ -1,22 +1,16 @@
-"""Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy and
-AbortMultipartUpload (CompleteMultipartUpload is in multipart_complete,
-the listings in multipart_list).
-
-An upload lives in the bucket's segments container ``<bucket>+segments``
-(a name no S3 bucket can have): a zero-byte marker ``<key>/<upload id>``
-holds the new object's type and metadata, and each part is the object
-``<key>/<upload id>/<part number, 5 digits>``. Completing stores a
-static large object manifest under the key (see the slo filter), so Swift
-clients read the same joined object."""
+"""Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy,
+AbortMultipartUpload and GetObject of one part (CompleteMultipartUpload is
+in multipart_complete, the listings in multipart_list; where uploads and
+parts live is in segments). Completing stores a static large object
+manifest under the key (see the slo filter), so Swift clients read the
+same joined object."""
 
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 import xml.etree.ElementTree as ET
-from typing import Final
 
 from webob import Response
 
@@ -25,30 +19,18 @@ from swiftlike.common.subrequest import IterReader
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, errors, swift, sysmeta, xmlio
 from swiftlike.s3api.controllers import obj
-from swiftlike.s3api.controllers.bucket import SEGMENTS
 from swiftlike.s3api.controllers.common import S3Conf, iso_of_epoch
+from swiftlike.s3api.controllers.segments import (
+    MAX_PART,
+    delete_upload,
+    is_upload_id,
+    marker,
+    part_name,
+    remember,
+    segments,
+)
 from swiftlike.s3api.request import S3Request
 from swiftlike.s3api.swift import SwiftResponse
-
-MAX_PART: Final = 10000
-_UPLOAD_ID = re.compile(r'^[A-Za-z0-9_-]{32}$')
-
-
-def segments(bucket: str) -> str:
-    """The container holding ``bucket``'s uploads and parts."""
-    return bucket + SEGMENTS
-
-
-def marker(key: str, upload_id: str) -> str:
-    return f'{key}/{upload_id}'
-
-
-def part_name(key: str, upload_id: str, number: int) -> str:
-    return f'{key}/{upload_id}/{number:05d}'
-
-
-def is_upload_id(text: str) -> bool:
-    return bool(_UPLOAD_ID.match(text))
 
 
 def xml(root: ET.Element) -> Response:
@@ -84,6 +66,7 @@ def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """CreateMultipartUpload: a new upload id."""
     swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket).close()
     swift.check(swift.call(app, s3, 'PUT', segments(s3.bucket), length=0), s3).close()
+    remember(s3, s3.bucket, True)
     upload_id = secrets.token_urlsafe(24)
     headers = obj.object_headers(s3)
     algorithm = s3.headers.get('x-amz-checksum-algorithm', '').lower()
@@ -146,33 +129,6 @@ def _copy_part(app: WsgiApp, s3: S3Request, name: str) -> Response:
     return xml(xmlio.fields('CopyPartResult', [
         ('LastModified', iso_of_epoch(time.time())),
         ('ETag', f'"{resp.headers.get("Etag", "").strip(chr(34))}"')]))
-
-
-def parts(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str, *, after: int = 0,
-          limit: int = MAX_PART) -> list[dict[str, object]]:
-    """The upload's parts (from the segments container's listing), in order, after part ``after``."""
-    prefix = f'{key}/{upload_id}/'
-    found: list[dict[str, object]] = []
-    start = prefix + f'{after:05d}' if after else ''
-    while (want := min(10000, limit - len(found))) > 0:
-        page = swift.listing(app, s3, segments(bucket), prefix=prefix, marker=start, limit=want)
-        for entry in page:
-            tail = entry['name'][len(prefix):]
-            if len(tail) == 5 and tail.isdigit():
-                found.append({**entry, 'part': int(tail)})
-        if len(page) < want:
-            break
-        start = page[-1]['name']
-    return found[:limit]
-
-
-def delete_upload(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str, *,
-                  keep: frozenset[int] = frozenset()) -> None:
-    """Delete the upload's parts (but those in ``keep``) and its marker."""
-    for part in parts(app, s3, bucket, key, upload_id):
-        if part['part'] not in keep:
-            swift.call(app, s3, 'DELETE', segments(bucket), str(part['name'])).close()
-    swift.call(app, s3, 'DELETE', segments(bucket), marker(key, upload_id)).close()
 
 
 def abort(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:

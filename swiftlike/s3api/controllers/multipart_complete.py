@@ -17,7 +17,7 @@ import base64
 import binascii
 import hashlib
 import json
-from typing import Any, Final
+from typing import Final
 
 from webob import Response
 
@@ -27,6 +27,7 @@ from swiftlike.common.sysmeta import OVERRIDE_ETAG
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, errors, swift, sysmeta, xmlio
 from swiftlike.s3api.controllers import multipart as mp
+from swiftlike.s3api.controllers import segments as seg
 from swiftlike.s3api.controllers.common import S3Conf
 from swiftlike.s3api.request import S3Request
 
@@ -93,7 +94,7 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
             return _result(s3, done.headers.get(sysmeta.ETAG, ''))
         raise
     listed = _requested(s3)
-    stored = {int(str(p['part'])): p for p in mp.parts(app, s3, s3.bucket, s3.key, upload_id)}
+    stored = {int(str(p['part'])): p for p in seg.parts(app, s3, s3.bucket, s3.key, upload_id)}
     manifest = []
     for index, (number, etag, _) in enumerate(listed):
         part = stored.get(number)
@@ -101,7 +102,7 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
             raise errors.InvalidPart(PartNumber=str(number), ETag=etag)
         if index < len(listed) - 1 and int(str(part['bytes'])) < conf.min_part_size:
             raise errors.EntityTooSmall(PartNumber=str(number), MinSizeAllowed=str(conf.min_part_size))
-        manifest.append({'path': f'/{mp.segments(s3.bucket)}/{part["name"]}', 'etag': etag,
+        manifest.append({'path': f'/{seg.segments(s3.bucket)}/{part["name"]}', 'etag': etag,
                          'size_bytes': part['bytes']})
     etag = s3_etag([e for _, e, _ in listed])
     headers = {k: v for k, v in marker.headers.items() if k in KEPT or k.lower().startswith('x-object-meta-')}
@@ -112,22 +113,14 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     composite = _composite(algorithm, listed) if algorithm else None
     if composite:
         headers[sysmeta.CHECKSUM + algorithm.title()] = composite
-    replaced = _previous_upload(app, s3)
+    replaced = seg.replaced_upload(app, s3, s3.bucket, s3.key)
     body = json.dumps(manifest).encode('utf-8')
     resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, query={'multipart-manifest': 'put'}, headers=headers,
                       body=IterReader([body]), length=len(body))
     if resp.status == 400:
         raise errors.InvalidPart(resp.body().decode('utf-8', 'replace').strip())
     swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
-    mp.delete_upload(app, s3, s3.bucket, s3.key, upload_id, keep=frozenset(n for n, _, _ in listed))
+    seg.delete_upload(app, s3, s3.bucket, s3.key, upload_id, keep=frozenset(n for n, _, _ in listed))
     if replaced and replaced != upload_id:
-        mp.delete_upload(app, s3, s3.bucket, s3.key, replaced)
+        seg.delete_upload(app, s3, s3.bucket, s3.key, replaced)
     return _result(s3, etag, [('Checksum' + algorithm.upper(), composite)] if composite else [])
-
-
-def _previous_upload(app: WsgiApp, s3: S3Request) -> str | None:
-    """The upload id of the multipart object now at the key, if there is one."""
-    resp = swift.call(app, s3, 'HEAD', s3.bucket, s3.key)
-    resp.close()
-    found: Any = resp.headers.get(sysmeta.UPLOAD_ID) if resp.status == 200 else None
-    return str(found) if found and mp.is_upload_id(found) else None

@@ -8,6 +8,7 @@ from webob import Response
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import errors, swift, xmlio
 from swiftlike.s3api.controllers import multipart as mp
+from swiftlike.s3api.controllers import segments as seg
 from swiftlike.s3api.controllers.bucket import owner_element
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
@@ -24,8 +25,8 @@ def list_parts(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """ListParts: max-parts, part-number-marker."""
     mp.upload(app, s3)
     limit = _number(s3, 'max-parts', 1000, 1000)
-    after = _number(s3, 'part-number-marker', 0, mp.MAX_PART)
-    found = mp.parts(app, s3, s3.bucket, s3.key, s3.query['uploadId'], after=after, limit=limit + 1)
+    after = _number(s3, 'part-number-marker', 0, seg.MAX_PART)
+    found = seg.parts(app, s3, s3.bucket, s3.key, s3.query['uploadId'], after=after, limit=limit + 1)
     truncated = len(found) > limit
     found = found[:limit]
     root = xmlio.fields('ListPartsResult', [
@@ -50,15 +51,15 @@ def list_uploads(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     limit = _number(s3, 'max-uploads', 1000, 1000)
     prefix, delimiter = s3.query.get('prefix', ''), s3.query.get('delimiter', '')
     key_marker, id_marker = s3.query.get('key-marker', ''), s3.query.get('upload-id-marker', '')
-    start = mp.marker(key_marker, id_marker) if key_marker and id_marker else key_marker
+    start = seg.marker(key_marker, id_marker) if key_marker and id_marker else key_marker
     uploads: list[tuple[str, str, str]] = []
     prefixes: list[str] = []
     truncated = False
     while not truncated:
-        page = swift.listing(app, s3, mp.segments(s3.bucket), prefix=prefix, marker=start)
+        page = swift.listing(app, s3, seg.segments(s3.bucket), prefix=prefix, marker=start)
         for entry in page:
             key, _, upload_id = entry['name'].rpartition('/')
-            if not mp.is_upload_id(upload_id) or (key == key_marker and not id_marker):
+            if not seg.is_upload_id(upload_id) or (key == key_marker and not id_marker):
                 continue
             common = _common_prefix(key, prefix, delimiter)
             if common is not None:

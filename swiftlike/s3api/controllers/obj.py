@@ -23,7 +23,7 @@ from swiftlike.common.concurrency import timeout
 from swiftlike.common.slo_get import ETAG_IS_AT
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, chunked, errors, swift, sysmeta, xmlio
-from swiftlike.s3api.controllers import acl, tagging
+from swiftlike.s3api.controllers import acl, segments, tagging
 from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http, iso_of_epoch
 from swiftlike.s3api.request import S3Request
 from swiftlike.s3api.swift import SwiftResponse
@@ -124,8 +124,12 @@ def _stored(s3: S3Request, resp: SwiftResponse, extra: dict[str, str]) -> Respon
 
 
 def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
-    """PutObject."""
-    return store(app, s3, s3.bucket, s3.key, _put_headers(s3))
+    """PutObject (a multipart object it replaces has its parts deleted)."""
+    replaced = segments.replaced_upload(app, s3, s3.bucket, s3.key)
+    resp = store(app, s3, s3.bucket, s3.key, _put_headers(s3))
+    if replaced:
+        segments.delete_upload(app, s3, s3.bucket, s3.key, replaced)
+    return resp
 
 
 def store(app: WsgiApp, s3: S3Request, container: str, name: str, headers: dict[str, str]) -> Response:
@@ -302,8 +306,11 @@ def copy(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         headers.update(tagging.from_header(s3))
     elif source.headers.get(sysmeta.TAGGING):
         headers[sysmeta.TAGGING] = source.headers[sysmeta.TAGGING]
+    replaced = segments.replaced_upload(app, s3, s3.bucket, s3.key)
     resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=headers, length=0)
     swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
+    if replaced:
+        segments.delete_upload(app, s3, s3.bucket, s3.key, replaced)
     head = swift.check(swift.call(app, s3, 'HEAD', s3.bucket, s3.key), s3)
     head.close()
     modified = epoch_of_http(head.headers['Last-Modified']) if 'Last-Modified' in head.headers else 0.0

@@ -9,8 +9,9 @@ from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import errors, swift, xmlio
-from swiftlike.s3api.controllers.bucket import SEGMENTS, owner_element
+from swiftlike.s3api.controllers.bucket import owner_element
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
+from swiftlike.s3api.controllers.segments import SEGMENTS
 from swiftlike.s3api.request import S3Request
 
 
