@@ -57,8 +57,18 @@ def worker(port: int, phase: str, size: int, window: tuple[float, float], index:
         queue.put((index, latencies))
 
 
-def servers_cpu(cluster) -> float:
-    return sum(group_cpu_seconds(pid) for name, _, _ in cluster.servers() if (pid := cluster.pid(name)))
+def servers_cpu(cluster) -> dict[str, float]:
+    """CPU seconds so far of each kind of server (proxy, object, container, account, memcached)."""
+    by_kind: dict[str, float] = {}
+    for name, _, _ in cluster.servers():
+        if pid := cluster.pid(name):
+            kind = name.partition('-')[0]
+            by_kind[kind] = by_kind.get(kind, 0.0) + group_cpu_seconds(pid)
+    return by_kind
+
+
+def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {kind: after[kind] - before.get(kind, 0.0) for kind in after}
 
 
 def run_phase(cluster, phase: str, args: argparse.Namespace, counts: list[int] | None) -> list[int]:
@@ -73,7 +83,8 @@ def run_phase(cluster, phase: str, args: argparse.Namespace, counts: list[int] |
     time.sleep(max(0.0, start - time.time()))
     before = servers_cpu(cluster)
     by_index = dict(queue.get() for _ in procs)
-    cpu = servers_cpu(cluster) - before
+    spent = _spent(before, servers_cpu(cluster))
+    cpu = sum(spent.values())
     results = [by_index[i] for i in range(args.concurrency)]
     for proc in procs:
         proc.join()
@@ -83,6 +94,8 @@ def run_phase(cluster, phase: str, args: argparse.Namespace, counts: list[int] |
     p50, p99 = statistics.median(latencies) * 1000, latencies[int(ops * 0.99) - 1] * 1000
     print(f'{phase:<4} {ops:>7} ops {ops / elapsed:>8.1f} ops/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms'
           f'  server CPU {cpu * 1000 / ops:6.2f} ms/op', flush=True)
+    print('     by server: ' + ' | '.join(f'{kind} {seconds * 1000 / ops:.2f}' for kind, seconds in
+                                         sorted(spent.items(), key=lambda item: -item[1])), flush=True)
     return [len(r) for r in results]
 
 
@@ -101,7 +114,7 @@ def multipart(cluster, mib: int, tmp: Path) -> None:
                        ('download', lambda: s3.download_file('bench', 'big', str(back), Config=config))):
         before, started = servers_cpu(cluster), time.perf_counter()
         move()
-        elapsed, cpu = time.perf_counter() - started, servers_cpu(cluster) - before
+        elapsed, cpu = time.perf_counter() - started, sum(_spent(before, servers_cpu(cluster)).values())
         print(f'multipart {name:<8} {mib} MiB in {elapsed:6.2f} s  {mib / elapsed:7.1f} MiB/s'
               f'  server CPU {cpu * 1000 / mib:6.1f} ms/MiB', flush=True)
     assert back.read_bytes() == source.read_bytes()
