@@ -292,6 +292,8 @@ Try:
     .venv/bin/swift -A {auth} -U test:tester -K testing stat
     .venv/bin/swift -A {auth} -U test:tester -K testing upload photos README.md
     curl -i -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' {auth}
+S3 (access key test:tester, secret testing; path style, or virtual host <bucket>.localhost):
+    AWS_ACCESS_KEY_ID=test:tester AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url {proxy} s3 ls
 Stop with: bin/cluster stop{self.options()}''')
 
     def options(self) -> str:

@@ -55,6 +55,10 @@ class S3Api(Middleware):
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not request.is_s3(environ):
+            if self._virtual_host(environ):      # S3 by its Host, but signed by nobody
+                err = errors.AccessDenied('Anonymous S3 requests are not supported; sign the request')
+                answer = err.response(environ.get('PATH_INFO', ''), str(environ.get(env_keys.TXN_ID, '')))
+                return answer(environ, start_response)  # type: ignore[no-any-return]
             return self.app(environ, start_response)
         request_id = str(environ.get(env_keys.TXN_ID, ''))
         resource = environ.get('PATH_INFO', '')
@@ -69,6 +73,11 @@ class S3Api(Middleware):
                 resp.body = b''
         resp.headers['x-amz-request-id'] = request_id
         return resp(environ, start_response)  # type: ignore[no-any-return]
+
+    def _virtual_host(self, environ: dict[str, Any]) -> bool:
+        domain = self.s3conf.storage_domain
+        host = str(environ.get('HTTP_HOST', '')).rpartition(':')[0] or str(environ.get('HTTP_HOST', ''))
+        return bool(domain) and host.endswith('.' + domain)
 
     def dispatch(self, s3: request.S3Request) -> Response:
         """The controller of the resource asked for."""

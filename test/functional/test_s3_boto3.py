@@ -273,6 +273,9 @@ def test_virtual_host_style(cluster, monkeypatch, tmp_path):
     if shutil.which('curl'):
         out = subprocess.run(['curl', '-s', '-f', url], capture_output=True, timeout=30)
         assert out.returncode == 0 and out.stdout == b'virtual', out.stderr
+        anonymous = subprocess.run(['curl', '-s', '-w', '%{http_code}', url.partition('?')[0]],
+                                   capture_output=True, timeout=30)
+        assert anonymous.stdout.endswith(b'403') and b'<Code>AccessDenied</Code>' in anonymous.stdout
     path_style = client(f'http://127.0.0.1:{cluster.proxy_port}')
     assert path_style.get_object(Bucket='vhost', Key='vhost/a b')['Body'].read() == b'virtual'
     vhost.delete_object(Bucket='vhost', Key='vhost/a b')
