@@ -129,6 +129,32 @@ class Backend:
                 for r, n in zip(results, nodes, strict=True)]
 
 
+    def write(self, ring: Ring, part: int, method: str, path: str,
+              headers: Sequence[Mapping[str, str]]) -> list[BackendResult]:
+        """:meth:`fan_out` to the partition's primaries, where each primary that fails
+        (unreachable or 5xx) has the same request, with its headers and so its share of
+        the container updates, sent on to the next handoff until one takes it.
+
+        The primaries' own answers are returned: a handoff's copy adds durability and
+        keeps listings whole, but (as for PUT) never makes up the quorum."""
+        primaries = ring.get_part_nodes(part)
+        spare = iter([n for n in islice(ring.get_more_nodes(part), len(primaries))
+                      if not self.limiter.limited(n)])
+
+        def one(node: Device, hdrs: Mapping[str, str]) -> BackendResult:
+            result = self.request(node, method, path, hdrs)
+            if result.status >= 500:
+                while (handoff := next(spare, None)) is not None:
+                    if self.request(handoff, method, path, hdrs).status < 500:
+                        break
+            return result
+
+        calls = [lambda n=n, h=h: one(n, h) for n, h in zip(primaries, headers, strict=True)]
+        results = run_all(calls, limit=3 * (self.conn_timeout + self.node_timeout) + 1)
+        return [r if isinstance(r, BackendResult) else BackendResult(503, {}, b'', n)
+                for r, n in zip(results, primaries, strict=True)]
+
+
 def best_response(results: Sequence[BackendResult], replicas: int) -> BackendResult | None:
     """The answer a quorum of nodes agrees on (by status class, 2xx first),
     or None when there is no quorum. Among the agreeing answers the newest

@@ -1,7 +1,8 @@
 """Probe: a multipart (static large) object written and deleted while object
 servers are down, healed by the replicators: the joined object reads back
 whole from any two of its replicas, and a delete missed by one server does
-not bring any part back."""
+not bring any part back nor leave it listed (a handoff takes the down
+server's delete and its container update)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,10 @@ def test_multipart_object_survives_servers_down_and_its_delete_sticks(probe):
     assert len(names) == 4
     probe.stop('object-4')                       # the delete misses one server's copies
     s3.delete_object(Bucket='mpu', Key='big')
+    for container in ('mpu', 'mpu+segments'):    # a handoff took object-4's share of the listing updates
+        part, nodes = probe.nodes('container', probe.account(), container)
+        for node in nodes:
+            assert probe.listing(node, part, container) == [], (container, node.device)
     probe.start('object-4')
     assert probe.once('object-replicator')['errors'] == 0
     assert probe.once('object-updater')['errors'] == 0

@@ -101,7 +101,7 @@ def _write(state: ProxyState, req: Request, path: VPath, extra: dict[str, str]) 
         if req.method == 'DELETE' else delete_at_targets(state, extra.get('X-Delete-At'), len(nodes))
     timestamp = Timestamp.now()
     headers = [backend_headers(req, timestamp, **extra, **t) for t in targets]
-    results = state.backend.fan_out(nodes, req.method, f'/{part}{path.backend_path}', headers)
+    results = state.backend.write(ring, part, req.method, f'/{part}{path.backend_path}', headers)
     return quorum_response(results, len(nodes))
 
 
