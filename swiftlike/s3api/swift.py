@@ -13,16 +13,11 @@ from urllib.parse import urlencode
 from webob import Request
 from webob.headers import ResponseHeaders
 
-from swiftlike.common import env_keys
+from swiftlike.common import env_keys, subrequest
 from swiftlike.common.sysmeta import SYSMETA_ONLY
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import errors
 from swiftlike.s3api.request import S3Request
-
-#: Environ keys a sub-request keeps from the S3 request.
-_KEPT = ('SERVER_NAME', 'SERVER_PORT', 'SERVER_PROTOCOL', 'REMOTE_ADDR', 'wsgi.version', 'wsgi.url_scheme',
-         'wsgi.errors', 'wsgi.multithread', 'wsgi.multiprocess', 'wsgi.run_once', env_keys.TXN_ID,
-         env_keys.CACHE)
 
 
 @dataclass
@@ -48,35 +43,17 @@ class SwiftResponse:
             close()
 
 
-def _wsgi(text: str) -> str:
-    return text.encode('utf-8').decode('latin-1')
-
-
 def call(app: WsgiApp, s3: S3Request, method: str, bucket: str = '', key: str = '', *,
          query: dict[str, str] | None = None, headers: dict[str, str] | None = None,
          body: Any = None, length: int | None = None) -> SwiftResponse:
     """One Swift request as the S3 request's user (``body``: a file-like wsgi.input)."""
     path = '/v1/' + s3.auth.access_key + ''.join('/' + p for p in (bucket, key) if p)
-    environ: dict[str, Any] = {k: s3.environ[k] for k in _KEPT if k in s3.environ}
-    environ.update({'REQUEST_METHOD': method, 'PATH_INFO': _wsgi(path), 'SCRIPT_NAME': '',
-                    'QUERY_STRING': urlencode(query or {}), 'HTTP_HOST': s3.headers.get('host', 'localhost'),
-                    env_keys.S3_AUTH: s3.auth})
-    environ['wsgi.input'] = body if body is not None else _Empty()
-    if length is not None:
-        environ['CONTENT_LENGTH'] = str(length)
-    for name, value in (headers or {}).items():
-        if name.lower() == 'content-type':
-            environ['CONTENT_TYPE'] = value
-        else:
-            environ['HTTP_' + name.upper().replace('-', '_')] = value
+    environ = subrequest.environ_for(s3.environ, method, path, query=urlencode(query or {}), headers=headers,
+                                     body=body, length=length)
+    environ[env_keys.S3_AUTH] = s3.auth
     status, header_list, app_iter = Request(environ).call_application(app)
     headers = ResponseHeaders([(k.title(), v) for k, v in header_list])    # any case looks a name up
     return SwiftResponse(int(status.split()[0]), headers, app_iter)
-
-
-class _Empty:
-    def read(self, size: int = -1) -> bytes:
-        return b''
 
 
 def check(resp: SwiftResponse, s3: S3Request, *, not_found: type[errors.S3Error] = errors.NoSuchKey,
