@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain, islice
 from urllib.parse import quote
 
@@ -122,9 +123,16 @@ class Backend:
     def fan_out(self, nodes: Sequence[Device], method: str, path: str,
                 headers: Sequence[Mapping[str, str]], body: bytes = b'') -> list[BackendResult]:
         """The same request to every node at once (headers per node)."""
-        calls = [lambda n=n, h=h: self.request(n, method, path, h, body=body)
-                 for n, h in zip(nodes, headers, strict=True)]
-        results = run_all(calls, limit=self.conn_timeout + self.node_timeout + 1)
+        def send(node: Device, hdrs: Mapping[str, str]) -> BackendResult:
+            return self.request(node, method, path, hdrs, body=body)
+        return self._each(nodes, headers, send, limit=self.conn_timeout + self.node_timeout + 1)
+
+    @staticmethod
+    def _each(nodes: Sequence[Device], headers: Sequence[Mapping[str, str]],
+              send: Callable[[Device, Mapping[str, str]], BackendResult], *,
+              limit: float) -> list[BackendResult]:
+        """``send`` to every node at once; a node whose call failed or ran out of time is a 503."""
+        results = run_all([partial(send, n, h) for n, h in zip(nodes, headers, strict=True)], limit=limit)
         return [r if isinstance(r, BackendResult) else BackendResult(503, {}, b'', n)
                 for r, n in zip(results, nodes, strict=True)]
 
@@ -149,10 +157,7 @@ class Backend:
                         break
             return result
 
-        calls = [lambda n=n, h=h: one(n, h) for n, h in zip(primaries, headers, strict=True)]
-        results = run_all(calls, limit=3 * (self.conn_timeout + self.node_timeout) + 1)
-        return [r if isinstance(r, BackendResult) else BackendResult(503, {}, b'', n)
-                for r, n in zip(results, primaries, strict=True)]
+        return self._each(primaries, headers, one, limit=3 * (self.conn_timeout + self.node_timeout) + 1)
 
 
 def best_response(results: Sequence[BackendResult], replicas: int) -> BackendResult | None:
