@@ -12,7 +12,8 @@ def _etags(value: str) -> set[str]:
     return {tag.strip().removeprefix('W/').strip('"') for tag in value.split(',') if tag.strip()}
 
 
-def _http_date(value: str) -> float | None:
+def http_date(value: str) -> float | None:
+    """Seconds since the epoch of an HTTP date, or None if it is not one."""
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -43,12 +44,12 @@ def evaluate(headers: Mapping[str, str], etag: str | None, last_modified: float 
     modified = math.ceil(last_modified) if last_modified is not None else None
     since = headers.get('If-Unmodified-Since')
     if if_match is None and since and modified is not None:
-        when = _http_date(since)
+        when = http_date(since)
         if when is not None and modified > when:
             return 412
     since = headers.get('If-Modified-Since')
     if if_none_match is None and since and modified is not None and method in ('GET', 'HEAD'):
-        when = _http_date(since)
+        when = http_date(since)
         if when is not None and modified <= when:
             return 304
     return None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Generator, Iterator
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from webob import Request, Response, exc
@@ -28,6 +27,7 @@ logger = logging.getLogger(__name__)
 #: A request header naming the (sysmeta) header whose value conditions are checked against,
 #: when the object has it: S3 clients send the S3 ETag of a multipart object in If-Match.
 ETAG_IS_AT = 'X-Backend-Etag-Is-At'
+
 
 class SegmentError(Exception):
     """A segment could not be read as the manifest says."""
@@ -44,8 +44,8 @@ def manifest_response(app: WsgiApp, req: Request, first: Response) -> Response:
     headers = [(k, v) for k, v in first.headerlist
                if k.lower() not in ('content-length', 'etag', 'content-range', 'accept-ranges')]
     headers += [('ETag', f'"{etag}"'), ('Accept-Ranges', 'bytes')]
-    modified = _epoch(first.headers.get('Last-Modified'))
-    compared = first.headers.get(req.headers.get(ETAG_IS_AT, ''), etag) if ETAG_IS_AT in req.headers else etag
+    modified = conditional.http_date(first.headers.get('Last-Modified', ''))
+    compared = first.headers.get(req.headers[ETAG_IS_AT], etag) if ETAG_IS_AT in req.headers else etag
     status = conditional.evaluate(req.headers, compared, modified, req.method)
     if status is not None:
         subrequest.close(first)
@@ -56,13 +56,6 @@ def manifest_response(app: WsgiApp, req: Request, first: Response) -> Response:
         return Response(status=200, headerlist=headers + [('Content-Length', str(size))], app_iter=iter(()))
     segments = _segments(first)
     return _body_response(app, req, segments, size, headers)
-
-
-def _epoch(value: str | None) -> float | None:
-    try:
-        return parsedate_to_datetime(value).timestamp() if value else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _segments(resp: Response) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from webob import Request, Response, exc
 
 from swiftlike.common import subrequest
+from swiftlike.common.slo_put import is_manifest
 from swiftlike.common.wsgi import Middleware
 
 #: Source headers a copy keeps unless X-Fresh-Metadata is true.
@@ -65,7 +66,7 @@ class Copy(Middleware):
                     headers[key] = value
         if not req.headers.get('Content-Type'):
             headers['Content-Type'] = source.headers.get('Content-Type', 'application/octet-stream')
-        if source.headers.get('X-Static-Large-Object', '').lower() != 'true' and source.etag:
+        if not is_manifest(source.headers) and source.etag:
             headers['ETag'] = source.etag.strip('"')
         return headers
 

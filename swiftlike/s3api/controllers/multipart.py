@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from webob import Response
 
 from swiftlike.common.ranges import RangeNotSatisfiable, parse_range
+from swiftlike.common.slo_put import is_manifest
 from swiftlike.common.subrequest import IterReader
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, errors, swift, sysmeta, xmlio
@@ -143,7 +144,7 @@ def get_part(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     (part 1 of any other object is the whole object)."""
     number = part_number(s3)
     resp = swift.call(app, s3, 'GET', s3.bucket, s3.key, query={'multipart-manifest': 'get'})
-    if resp.status != 200 or resp.headers.get('X-Static-Large-Object', '').lower() != 'true':
+    if resp.status != 200 or not is_manifest(resp.headers):
         resp.close()
         if number != 1:
             raise errors.InvalidPartNumber()
