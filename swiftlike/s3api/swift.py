@@ -88,6 +88,23 @@ def listing(app: WsgiApp, s3: S3Request, container: str, *, prefix: str = '', ma
     return entries
 
 
+def require_bucket(app: WsgiApp, s3: S3Request, bucket: str | None = None) -> SwiftResponse:
+    """The bucket's HEAD (the request's bucket by default).
+
+    :raises NoSuchBucket: if it does not exist
+    """
+    resp = call(app, s3, 'HEAD', s3.bucket if bucket is None else bucket)
+    check(resp, s3, not_found=errors.NoSuchBucket).close()
+    return resp
+
+
+def bucket_missing(app: WsgiApp, s3: S3Request) -> bool:
+    """Whether the request's bucket is not there (asked after a key's 404)."""
+    resp = call(app, s3, 'HEAD', s3.bucket)
+    resp.close()
+    return resp.status == 404
+
+
 def set_sysmeta(app: WsgiApp, s3: S3Request, bucket: str, key: str, values: dict[str, str]) -> None:
     """Change an object's sysmeta (a POST that keeps its user metadata and expiry)."""
     check(call(app, s3, 'POST', bucket, key, headers={**values, SYSMETA_ONLY: 'true'}), s3).close()

@@ -56,8 +56,7 @@ def _policy(s3: S3Request, read_acl: str) -> Response:
 
 def get(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """GetBucketAcl or GetObjectAcl."""
-    resp = swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
-    resp.close()
+    resp = swift.require_bucket(app, s3)
     if s3.key:
         swift.check(swift.call(app, s3, 'HEAD', s3.bucket, s3.key), s3).close()
     return _policy(s3, resp.headers.get('X-Container-Read', ''))

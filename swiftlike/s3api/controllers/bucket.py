@@ -55,11 +55,11 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """Dispatch a bucket request."""
     sub = subresource(s3)
     if sub == 'location' and s3.method == 'GET':
-        swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
+        swift.require_bucket(app, s3)
         location = conf.location if conf.location != 'us-east-1' else None     # S3 says nothing for us-east-1
         return _xml(xmlio.element('LocationConstraint', location))
     if sub == 'versioning' and s3.method == 'GET':
-        swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
+        swift.require_bucket(app, s3)
         return _xml(xmlio.element('VersioningConfiguration'))
     if sub == 'acl' and s3.method in ('GET', 'PUT'):
         return (acl.get if s3.method == 'GET' else acl.put_bucket)(app, s3, conf)

@@ -48,7 +48,7 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     keys = [(o.findtext('Key') or '') for o in root.findall('Object')]
     if not keys or len(keys) > MAX_KEYS or not all(keys):
         raise errors.MalformedXML()
-    swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket)
+    swift.require_bucket(app, s3)
     result = xmlio.element('DeleteResult')
     for key in keys:
         resp = obj.delete_key(app, s3, s3.bucket, key)

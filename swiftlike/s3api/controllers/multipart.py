@@ -49,7 +49,7 @@ def upload(app: WsgiApp, s3: S3Request) -> SwiftResponse:
     resp = swift.call(app, s3, 'HEAD', segments(s3.bucket), marker(s3.key, upload_id))
     resp.close()
     if resp.status == 404:
-        if swift.call(app, s3, 'HEAD', s3.bucket).status == 404:
+        if swift.bucket_missing(app, s3):
             raise errors.NoSuchBucket(BucketName=s3.bucket)
         raise errors.NoSuchUpload(UploadId=upload_id)
     return swift.check(resp, s3)
@@ -65,7 +65,7 @@ def part_number(s3: S3Request) -> int:
 
 def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """CreateMultipartUpload: a new upload id."""
-    swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket).close()
+    swift.require_bucket(app, s3)
     swift.check(swift.call(app, s3, 'PUT', segments(s3.bucket), length=0), s3).close()
     remember(s3, s3.bucket, True)
     upload_id = secrets.token_urlsafe(24)

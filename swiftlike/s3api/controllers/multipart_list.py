@@ -47,7 +47,7 @@ def list_parts(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
 
 def list_uploads(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """ListMultipartUploads: prefix, delimiter, key-marker, upload-id-marker, max-uploads."""
-    swift.check(swift.call(app, s3, 'HEAD', s3.bucket), s3, not_found=errors.NoSuchBucket).close()
+    swift.require_bucket(app, s3)
     limit = _number(s3, 'max-uploads', 1000, 1000)
     prefix, delimiter = s3.query.get('prefix', ''), s3.query.get('delimiter', '')
     key_marker, id_marker = s3.query.get('key-marker', ''), s3.query.get('upload-id-marker', '')

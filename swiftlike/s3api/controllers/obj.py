@@ -167,7 +167,7 @@ def _put_chunked(app: WsgiApp, s3: S3Request, container: str, name: str, headers
         headers['Content-Encoding'] = encoding
     try:
         if length == '0':            # nothing for the proxy to read: authenticate, then check the stream here
-            swift.check(swift.call(app, s3, 'HEAD', container), s3, not_found=errors.NoSuchBucket).close()
+            swift.require_bucket(app, s3, container)
             body.read()
         resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=int(length))
     except chunked.ChunkError:
@@ -203,7 +203,7 @@ def get(app: WsgiApp, s3: S3Request, conf: S3Conf, *, byte_range: str | None = N
     resp = swift.call(app, s3, s3.method, s3.bucket, s3.key, headers=headers)
     if resp.status == 404:
         resp.close()
-        if swift.call(app, s3, 'HEAD', s3.bucket).status == 404:
+        if swift.bucket_missing(app, s3):
             raise errors.NoSuchBucket(BucketName=s3.bucket)
         raise errors.NoSuchKey(Key=s3.key)
     swift.check(resp, s3)
@@ -252,7 +252,7 @@ def delete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """DeleteObject: 204 whether or not the key existed."""
     resp = delete_key(app, s3, s3.bucket, s3.key)
     if resp.status == 404:
-        if swift.call(app, s3, 'HEAD', s3.bucket).status == 404:
+        if swift.bucket_missing(app, s3):
             raise errors.NoSuchBucket(BucketName=s3.bucket)
         return Response(status=204)
     swift.check(resp, s3)
