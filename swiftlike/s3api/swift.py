@@ -33,9 +33,7 @@ class SwiftResponse:
         try:
             return b''.join(self.app_iter)
         finally:
-            close = getattr(self.app_iter, 'close', None)
-            if close:
-                close()
+            self.close()
 
     def close(self) -> None:
         close = getattr(self.app_iter, 'close', None)
