@@ -146,8 +146,9 @@ class Backend:
         The primaries' own answers are returned: a handoff's copy adds durability and
         keeps listings whole, but (as for PUT) never makes up the quorum."""
         primaries = ring.get_part_nodes(part)
-        spare = iter([n for n in islice(ring.get_more_nodes(part), len(primaries))
-                      if not self.limiter.limited(n)])
+        # lazy: handoffs are looked up only once a primary fails (nothing in it waits on I/O,
+        # so green threads never step into it at the same time)
+        spare = (n for n in islice(ring.get_more_nodes(part), len(primaries)) if not self.limiter.limited(n))
 
         def one(node: Device, hdrs: Mapping[str, str]) -> BackendResult:
             result = self.request(node, method, path, hdrs)
