@@ -18,7 +18,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from configparser import ConfigParser
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
@@ -27,6 +28,7 @@ from swiftlike.common import recon
 from swiftlike.common.cluster_client import ClusterClient
 from swiftlike.common.config import parse_conf, read_ini
 from swiftlike.common.exceptions import ConfigError
+from swiftlike.common.numbers import is_int, parse_int
 from swiftlike.common.swift_conf import SwiftConf
 
 logger = logging.getLogger(__name__)
@@ -52,14 +54,53 @@ class DaemonConf:
 
 @dataclass
 class PassStats:
-    """Counts of one pass; daemons subclass it with their own."""
+    """Counts of one pass; daemons subclass it with their own (ints only).
+
+    ``first_error`` is not a count: it is where the pass's first error
+    happened and what it was (``{'path': ..., 'error': ...}``), for the
+    operator (recon and ``bin/cluster once`` show it)."""
 
     errors: int = 0
+    first_error: dict[str, str] | None = field(default=None, compare=False)
+
+    def error(self, where: object, err: BaseException | str) -> None:
+        """Count an error of the item at ``where`` (a path), keeping the first."""
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = {'path': str(where), 'error': err if isinstance(err, str) else repr(err)}
+
+    def counts(self) -> dict[str, int]:
+        """Every count by name (all fields but ``first_error``)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != 'first_error'}
 
     def add(self, other: PassStats) -> None:
-        """Sum ``other`` (of the same class) into this one."""
-        for fld in dataclasses.fields(self):
-            setattr(self, fld.name, getattr(self, fld.name) + getattr(other, fld.name))
+        """Sum ``other`` (of the same class) into this one; its first error
+        counts if this one has none."""
+        for name, value in other.counts().items():
+            setattr(self, name, getattr(self, name) + value)
+        self.first_error = self.first_error or other.first_error
+
+
+@contextmanager
+def isolated(stats: PassStats, where: object, log: logging.Logger,
+             keep: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Run one item of a pass (a file, partition, database or device) so that
+    its failure ends only that item: whatever it raises (but ``keep``, which
+    the caller handles for a larger unit) is logged with ``where`` and its
+    traceback, and counted in ``stats``; the pass goes on with the next item.
+
+    The catch-all is on purpose (C8's "per-node call" rule, applied per
+    item): the errors a daemon expects are handled where they happen; this
+    is the net for the ones it does not, such as a file written by an older
+    version, which must not stop replication of everything else.
+    """
+    try:
+        yield
+    except keep:
+        raise
+    except Exception as err:
+        log.exception('%s: %r', where, err)
+        stats.error(where, err)
 
 
 class Daemon:
@@ -128,12 +169,17 @@ def listdir(path: Path) -> list[str]:
 def hash_dirs(top: Path) -> Iterator[tuple[int, Path]]:
     """(partition, directory) of every ``<top>/<part>/<suffix>/<hash>``: the
     layout objects (``objects/``) and databases (``containers/``, ``accounts/``) share."""
-    for part in sorted(listdir(top)):
-        if part.isdigit():
-            for suffix in sorted(listdir(top / part)):
-                if len(suffix) == 3:
-                    for name_hash in sorted(listdir(top / part / suffix)):
-                        yield int(part), top / part / suffix / name_hash
+    for part in partitions(top):
+        for suffix in sorted(listdir(top / str(part))):
+            if len(suffix) == 3:
+                for name_hash in sorted(listdir(top / str(part) / suffix)):
+                    yield part, top / str(part) / suffix / name_hash
+
+
+def partitions(top: Path) -> list[int]:
+    """The partitions of ``top`` (``objects/``, ``containers/``...): its
+    subdirectories named by a whole number; anything else there is skipped."""
+    return sorted(parse_int(name) for name in listdir(top) if is_int(name))
 
 
 def make_argparser(name: str, section: str) -> argparse.ArgumentParser:
@@ -172,12 +218,13 @@ class DaemonRunner:
         started, cpu = time.time(), time.process_time()
         try:
             stats = daemon.run_once(devices)
-        except Exception:
+        except Exception as err:
             logger.exception('%s pass failed', daemon.daemon_name())
-            stats = PassStats(errors=1)
+            stats = PassStats()
+            stats.error(f'{daemon.daemon_name()} pass', err)
         record = {'last_pass': time.time(), 'duration': round(time.time() - started, 4),
                   'cpu': round(time.process_time() - cpu, 4), 'devices': list(devices),
-                  'stats': dataclasses.asdict(stats)}
+                  'stats': stats.counts(), 'first_error': stats.first_error}
         recon.record(self.conf.recon_cache_path, daemon.daemon_name(), worker, record)
         logger.info('%s pass: %s', daemon.daemon_name(), record)
         return stats

@@ -103,9 +103,11 @@ class FsWriter:
         return self.bytes_written
 
     def put(self, meta: Mapping[str, str]) -> None:
-        """Attach metadata, fsync, rename into the hash dir, fsync the dir."""
-        timestamp = Timestamp(meta['X-Timestamp'])
-        metadata.write(self._fd, dict(meta), self.bytes_written)
+        """Attach metadata (with the object's name, see layout.file_metadata),
+        fsync, rename into the hash dir, fsync the dir."""
+        stored = layout.file_metadata(meta, self._df.name.path)
+        timestamp = Timestamp(stored['X-Timestamp'])
+        metadata.write(self._fd, stored, self.bytes_written)
         store = self._df.store
         try:
             if store.fsync:
@@ -219,7 +221,7 @@ class FsDiskFile:
     def delete(self, timestamp: Timestamp) -> None:
         """Write a tombstone."""
         with self.writer(ext=layout.TOMBSTONE) as writer:
-            writer.put({'X-Timestamp': timestamp.internal, 'name': self.name.path})
+            writer.put({'X-Timestamp': timestamp.internal})
 
     def cleanup(self) -> list[str]:
         """Remove obsolete files (and a tombstone past reclaim_age); return what is kept."""
@@ -252,7 +254,7 @@ def clean_hash_dir(hash_dir: Path, reclaim_age: float, now: float) -> list[str]:
     """Remove a hash dir's obsolete files; drop it if only an old tombstone remains."""
     try:
         names = os.listdir(hash_dir)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):      # gone, or a stray file where a dir belongs
         return []
     state = layout.read_state(names)
     for name in state.obsolete:

@@ -47,7 +47,7 @@ def suffix_hash(suffix_dir: Path, clean: CleanHashDir) -> str | None:
     found = False
     try:
         hash_dirs = sorted(os.listdir(suffix_dir))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     for name in hash_dirs:
         kept = clean(suffix_dir / name)

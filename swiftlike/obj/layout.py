@@ -8,11 +8,13 @@ prefix and suffix) and ``suffix`` its last three hex digits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from rings import hash_path
 from swiftlike.common.exceptions import DiskFileDeletedError, DiskFileExpiredError, DiskFileNotExistError
+from swiftlike.common.numbers import is_int
 from swiftlike.common.timestamp import Timestamp
 
 DATA: Final = '.data'
@@ -24,6 +26,35 @@ EXTENSIONS: Final = (DATA, TOMBSTONE, META)
 def object_hash(account: str, container: str, obj: str, *, prefix: bytes, suffix: bytes) -> str:
     """Hex md5 naming an object's hash directory."""
     return hash_path(account, container, obj, prefix=prefix, suffix=suffix).hex()
+
+
+def file_metadata(meta: Mapping[str, str], path: str) -> dict[str, str]:
+    """``meta`` as every object file (.data, .ts, .meta) stores it: with the
+    object's ``name`` (``/account/container/object``, which the replicator
+    sends the file under) and an X-Timestamp (which names the file).
+
+    >>> file_metadata({'X-Timestamp': '1.00000'}, '/a/c/o')
+    {'X-Timestamp': '1.00000', 'name': '/a/c/o'}
+
+    :raises ValueError: if ``meta`` has no X-Timestamp
+    """
+    if 'X-Timestamp' not in meta:
+        raise ValueError(f'metadata of {path} lacks X-Timestamp')
+    return {**meta, 'name': path}
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """(account, container, object) of a stored ``name``.
+
+    >>> split_name('/a/c/o/with/slashes')
+    ('a', 'c', 'o/with/slashes')
+
+    :raises ValueError: if it is not ``/account/container/object``
+    """
+    parts = name.split('/', 3)
+    if len(parts) != 4 or parts[0] or not all(parts[1:]):
+        raise ValueError(f'not an object name: {name!r}')
+    return parts[1], parts[2], parts[3]
 
 
 def suffix_of(name_hash: str) -> str:
@@ -67,7 +98,7 @@ def live_data(state: HashDirState) -> str:
 def check_delete_at(meta: dict[str, str], now: float) -> None:
     """:raises DiskFileExpiredError: if the object's X-Delete-At has passed"""
     delete_at = meta.get('X-Delete-At')
-    if delete_at and delete_at.isdigit() and int(delete_at) <= now:
+    if delete_at and is_int(delete_at) and int(delete_at) <= now:
         raise DiskFileExpiredError(Timestamp(meta['X-Timestamp']), meta)
 
 

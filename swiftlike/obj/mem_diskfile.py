@@ -58,10 +58,12 @@ class MemWriter:
         return self.bytes_written
 
     def put(self, meta: Mapping[str, str]) -> None:
-        """Publish under ``meta['X-Timestamp']`` and drop what it supersedes."""
-        name = Timestamp(meta['X-Timestamp']).internal + self._ext
+        """Publish under ``meta['X-Timestamp']`` (with the object's name, see
+        layout.file_metadata) and drop what it supersedes."""
+        stored = layout.file_metadata(meta, self._df.name.path)
+        name = Timestamp(stored['X-Timestamp']).internal + self._ext
         versions = self._df.versions
-        versions.files[name] = (b''.join(self._chunks), dict(meta))
+        versions.files[name] = (b''.join(self._chunks), stored)
         state = layout.read_state(list(versions.files))
         for old in state.obsolete:
             versions.files.pop(old, None)
@@ -101,7 +103,7 @@ class MemDiskFile:
     def delete(self, timestamp: Timestamp) -> None:
         """Store a tombstone."""
         with self.writer(ext=layout.TOMBSTONE) as writer:
-            writer.put({'X-Timestamp': timestamp.internal, 'name': self.name.path})
+            writer.put({'X-Timestamp': timestamp.internal})
 
     def quarantine(self) -> None:
         """Forget every version (a memory store has nowhere to move them)."""

@@ -20,6 +20,7 @@ from typing import Final
 import xattr
 
 from swiftlike.common.exceptions import DeviceUnavailableError, DiskFileNoSpaceError
+from swiftlike.common.numbers import NumberError, parse_int
 
 XATTR_KEY: Final = 'user.swiftlike.meta'
 #: Largest metadata kept in the xattr itself; ext4 leaves ~4 KiB for all xattrs.
@@ -79,11 +80,9 @@ def read(fd: int) -> tuple[dict[str, str], int]:
     size = os.fstat(fd).st_size
     if raw.startswith(b'@'):
         try:
-            body_length = int(raw[1:])
-        except ValueError as err:
-            raise MetadataError('bad metadata pointer') from err
-        if not 0 <= body_length <= size:
-            raise MetadataError('metadata pointer past the end of the file')
+            body_length = parse_int(raw[1:], what='metadata pointer', maximum=size)
+        except NumberError as err:
+            raise MetadataError(str(err)) from err
         raw = os.pread(fd, size - body_length, body_length)
     else:
         body_length = size

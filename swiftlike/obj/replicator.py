@@ -23,9 +23,11 @@ from swiftlike.common import daemon
 from swiftlike.common.exceptions import DeviceUnavailableError
 from swiftlike.obj import layout, metadata
 from swiftlike.obj.fs_diskfile import FsObjectStore
-from swiftlike.obj.sync import KINDS, SyncClient, SyncError
+from swiftlike.obj.sync import KINDS, SyncClient, SyncError, UnsendableError, sendable_meta
 
 logger = logging.getLogger(__name__)
+#: Makes the client that talks to one peer (tests pass one that needs no network).
+ClientFactory = Callable[[Device], SyncClient]
 #: When the device's suffixes were last all rehashed (in ``<device>/objects/``).
 REHASHED = '.rehashed'
 
@@ -49,18 +51,27 @@ class ReplicationStats(daemon.PassStats):
 
 
 class ObjectReplicator(daemon.Daemon):
-    """Pushes objects to where the object ring says they belong."""
+    """Pushes objects to where the object ring says they belong.
+
+    Failures are isolated per item: a file that cannot be sent, a hash
+    directory, partition or device that fails is logged with its path and
+    counted (``errors``, the first kept in ``first_error``), and the pass
+    goes on; a peer that cannot be reached ends only the sync with that peer.
+    """
 
     section = 'object-replicator'
     conf_class = ObjectReplicatorConf
 
-    def __init__(self, conf: ObjectReplicatorConf, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, conf: ObjectReplicatorConf, *, clock: Callable[[], float] = time.time,
+                 client_factory: ClientFactory | None = None) -> None:
         super().__init__(conf, clock=clock)
         self.conf: ObjectReplicatorConf = conf
         self.store = FsObjectStore(conf.devices, mount_check=conf.mount_check,
                                    hash_prefix=self.swift_conf.hash_prefix,
                                    hash_suffix=self.swift_conf.hash_suffix, reclaim_age=conf.reclaim_age,
                                    clock=clock)
+        self._make_client: ClientFactory = client_factory or (lambda node: SyncClient(
+            node, conn_timeout=conf.conn_timeout, node_timeout=conf.node_timeout))
         self._clients: dict[tuple[str, int, str], SyncClient] = {}
         self.ring('object')
 
@@ -68,22 +79,27 @@ class ObjectReplicator(daemon.Daemon):
         stats = ReplicationStats()
         try:
             for device in devices:
-                parts_dir = self.conf.devices / device / 'objects'
-                parts = sorted(int(p) for p in daemon.listdir(parts_dir) if p.isdigit())
-                rehash_all = self._rehash_due(parts_dir)
-                for part in parts:
-                    try:
-                        self.replicate_partition(device, part, rehash_all, stats)
-                    except (OSError, DeviceUnavailableError) as err:
-                        logger.error('replicating %s/%s: %s', device, part, err)
-                        stats.errors += 1
-                if rehash_all and parts:
-                    (parts_dir / REHASHED).write_text(f'{self.clock():.5f}')
+                with daemon.isolated(stats, self.conf.devices / device, logger):
+                    self._replicate_device(device, stats)
         finally:
             for client in self._clients.values():
                 client.close()
             self._clients.clear()
         return stats
+
+    def _replicate_device(self, device: str, stats: ReplicationStats) -> None:
+        parts_dir = self.conf.devices / device / 'objects'
+        parts = daemon.partitions(parts_dir)
+        rehash_all = self._rehash_due(parts_dir)
+        for part in parts:
+            with daemon.isolated(stats, parts_dir / str(part), logger):
+                try:
+                    self.replicate_partition(device, part, rehash_all, stats)
+                except (OSError, DeviceUnavailableError) as err:
+                    logger.error('replicating %s: %s', parts_dir / str(part), err)
+                    stats.error(parts_dir / str(part), err)
+        if rehash_all and parts:
+            (parts_dir / REHASHED).write_text(f'{self.clock():.5f}')
 
     def _rehash_due(self, parts_dir: Path) -> bool:
         try:
@@ -95,8 +111,7 @@ class ObjectReplicator(daemon.Daemon):
     def _client(self, node: Device) -> SyncClient:
         key = (node.ip, node.port, node.device)
         if key not in self._clients:
-            self._clients[key] = SyncClient(node, conn_timeout=self.conf.conn_timeout,
-                                            node_timeout=self.conf.node_timeout)
+            self._clients[key] = self._make_client(node)
         return self._clients[key]
 
     def replicate_partition(self, device: str, part: int, rehash_all: bool, stats: ReplicationStats) -> None:
@@ -129,6 +144,7 @@ class ObjectReplicator(daemon.Daemon):
                   stats: ReplicationStats) -> tuple[bool, int]:
         """Push to ``node`` the suffixes whose hashes differ; (in sync, peer's error status)."""
         client = self._client(node)
+        part_dir = self.conf.devices / device / 'objects' / str(part)
         try:
             remote = client.hashes(part)
             differ = [s for s, h in hashes.items() if remote.get(s) != h]
@@ -137,27 +153,35 @@ class ObjectReplicator(daemon.Daemon):
                 differ = [s for s in differ if remote.get(s) != hashes[s]]
             if not differ:
                 return True, 0
-            remote_files = client.files(part, differ)
-            part_dir = self.conf.devices / device / 'objects' / str(part)
-            ok = True
-            for suffix in differ:
-                for name_hash in sorted(os.listdir(part_dir / suffix)):
-                    ok &= self._push_hash_dir(client, part, part_dir / suffix / name_hash,
-                                              remote_files.get(name_hash, []), stats)
+            ok = self._push_suffixes(client, part, part_dir, differ, remote_files=client.files(part, differ),
+                                     stats=stats)
             stats.suffixes_synced += len(differ)
             return ok, 0
-        except (SyncError, FileNotFoundError) as err:
-            logger.warning('replicating %s/%s to %s:%s/%s: %s', device, part, node.ip, node.port,
-                           node.device, err)
-            stats.errors += 1
-            return False, getattr(err, 'status', 0)
+        except SyncError as err:
+            logger.warning('replicating %s to %s:%s/%s: %s', part_dir, node.ip, node.port, node.device, err)
+            stats.error(f'{part_dir} to {node.ip}:{node.port}/{node.device}', err)
+            return False, err.status
+
+    def _push_suffixes(self, client: SyncClient, part: int, part_dir: Path, suffixes: list[str], *,
+                       remote_files: dict[str, list[str]], stats: ReplicationStats) -> bool:
+        """Push every hash directory of ``suffixes``; True if the peer has all of them.
+        A hash directory that fails is counted and skipped; a peer that fails ends this."""
+        ok = True
+        for suffix in suffixes:
+            for name_hash in sorted(daemon.listdir(part_dir / suffix)):
+                pushed = False
+                with daemon.isolated(stats, part_dir / suffix / name_hash, logger, keep=(SyncError,)):
+                    pushed = self._push_hash_dir(client, part, part_dir / suffix / name_hash,
+                                                 remote_files.get(name_hash, []), stats)
+                ok &= pushed
+        return ok
 
     def _push_hash_dir(self, client: SyncClient, part: int, hash_dir: Path, remote_names: list[str],
                        stats: ReplicationStats) -> bool:
         """Push the newest data or tombstone, and .meta, that the peer lacks."""
         try:
             state = layout.read_state(os.listdir(hash_dir))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return True
         remote = layout.read_state(remote_names)
         newest = state.data or state.tombstone
@@ -176,9 +200,11 @@ class ObjectReplicator(daemon.Daemon):
             return True                              # replaced meanwhile; the next pass sees the newer
         try:
             meta, body_length = metadata.read(fd)
-        except metadata.MetadataError as err:
-            logger.error('not replicating %s: %s (the auditor quarantines it)', path, err)
-            stats.errors += 1
+            meta = sendable_meta(path, meta, hash_prefix=self.swift_conf.hash_prefix,
+                                 hash_suffix=self.swift_conf.hash_suffix)
+        except (metadata.MetadataError, UnsendableError) as err:
+            logger.error('not replicating %s: %s', path, err)   # the auditor quarantines a corrupt one
+            stats.error(path, err)
             return False
         finally:
             os.close(fd)
@@ -187,7 +213,7 @@ class ObjectReplicator(daemon.Daemon):
             stats.files_pushed += 1
         elif status != 409:
             logger.warning('SYNC %s to %s: %s', path, client.node.device, status)
-            stats.errors += 1
+            stats.error(path, f'SYNC to {client.node.ip}:{client.node.port}/{client.node.device}: {status}')
             return False
         return True
 

@@ -9,6 +9,10 @@ and pushes each file the peer lacks with ``SYNC /<dev>/<part>/<a>/<c>/<o>``:
 * ``X-Backend-Sync-Meta-Length``: the body starts with that many bytes of
   the file's metadata (JSON), followed by the object's bytes (data only).
 
+Every object file stores the object's ``name`` and X-Timestamp (see
+layout.file_metadata); for files written before that, the sender derives
+them (:func:`sendable_meta`) or skips the file, counted as an error.
+
 The receiver writes through its DiskFile like any PUT (temp file, fsync,
 rename), checks the body against the metadata's ETag and answers 409 when it
 already has the file or something newer. Only the kinds of file an object
@@ -22,11 +26,13 @@ import http.client
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Final
 from urllib.parse import quote
 
 from rings import Device
 from swiftlike.common.concurrency import timeout
+from swiftlike.obj import layout, metadata
 
 KINDS: Final = {'.data': 'data', '.ts': 'ts', '.meta': 'meta'}
 CHUNK: Final = 65536
@@ -55,6 +61,55 @@ def parse_meta(raw: bytes, path: str) -> dict[str, str]:
     if 'X-Timestamp' not in meta:
         raise ValueError('metadata lacks X-Timestamp')
     return meta
+
+
+class UnsendableError(ValueError):
+    """A file cannot be pushed: its metadata lacks what SYNC needs and it cannot be derived."""
+
+
+def sendable_meta(path: Path, meta: dict[str, str], *, hash_prefix: bytes,
+                  hash_suffix: bytes) -> dict[str, str]:
+    """The metadata to push the object file at ``path`` with: its own,
+    completed where it lacks what SYNC needs (files written before every
+    object file carried them): X-Timestamp from the file's name, and
+    ``name`` from another file of the same hash directory, if that name
+    hashes to this directory.
+
+    :raises UnsendableError: if no name can be found
+    """
+    meta = dict(meta)
+    meta.setdefault('X-Timestamp', layout.file_timestamp(path.name).internal)
+    if 'name' not in meta:
+        name = _sibling_name(path, hash_prefix=hash_prefix, hash_suffix=hash_suffix)
+        if name is None:
+            raise UnsendableError(f'{path}: its metadata names no object, nor does another file '
+                                  f'of its directory')
+        meta['name'] = name
+    return meta
+
+
+def _sibling_name(path: Path, *, hash_prefix: bytes, hash_suffix: bytes) -> str | None:
+    """The object name another file of ``path``'s hash directory stores, if it hashes there."""
+    for sibling in sorted(path.parent.iterdir()):
+        if sibling == path or sibling.suffix not in KINDS:
+            continue
+        try:
+            fd = os.open(sibling, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            name = metadata.read(fd)[0].get('name', '')
+        except metadata.MetadataError:
+            continue
+        finally:
+            os.close(fd)
+        try:
+            parts = layout.split_name(name)
+        except ValueError:
+            continue
+        if layout.object_hash(*parts, prefix=hash_prefix, suffix=hash_suffix) == path.parent.name:
+            return name
+    return None
 
 
 class SyncClient:
@@ -104,9 +159,12 @@ class SyncClient:
         status, data = self._request('REPLICATE', path, {'Content-Length': str(len(body))}, body)
         if status != 200:
             raise SyncError(f'REPLICATE {self.node.device}{path}: {status}', status)
-        result = json.loads(data)
+        try:
+            result = json.loads(data)
+        except ValueError:
+            result = None
         if not isinstance(result, dict):
-            raise SyncError('REPLICATE answered no map')
+            raise SyncError(f'REPLICATE {self.node.device}{path} answered no JSON map', status)
         return result
 
     def hashes(self, part: int, suffixes: list[str] | None = None) -> dict[str, str]:
