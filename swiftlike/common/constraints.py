@@ -48,7 +48,8 @@ def check_name(name: str, kind: str, limits: Constraints = DEFAULT_CONSTRAINTS) 
     """Check an account, container or object name (already UTF-8 decoded).
 
     :raises ConstraintError: 400 if empty or too long (in UTF-8 bytes), or
-        containing NUL; a container name may not contain '/'
+        containing NUL; a container name may not contain '/'; an account or
+        container may not be named '.' or '..' (clients resolve those in URLs)
     """
     longest = {'account': limits.max_account_name_length,
                'container': limits.max_container_name_length,
@@ -61,6 +62,8 @@ def check_name(name: str, kind: str, limits: Constraints = DEFAULT_CONSTRAINTS) 
         raise ConstraintError(f'{kind} name contains NUL', status=412)
     if kind == 'container' and '/' in name:
         raise ConstraintError('container name contains /')
+    if kind != 'object' and name in ('.', '..'):
+        raise ConstraintError(f'{kind} name may not be {name!r}')
 
 
 def check_metadata(headers: Mapping[str, str], kind: str,

@@ -3,6 +3,8 @@ metadata (POST), delete (DELETE)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
@@ -16,15 +18,19 @@ from swiftlike.proxy.controllers.base import (
     account_info,
     authorize,
     backend_headers,
+    client_of,
     container_info,
     first_good,
     forget_container,
+    is_owner,
     newest_good,
     quorum_response,
     to_response,
 )
 
 ACL_HEADERS = ('X-Container-Read', 'X-Container-Write')
+#: Headers only the container's owner sees (others may read it through an ACL).
+OWNER_HEADERS = frozenset(h.lower() for h in (*ACL_HEADERS, 'X-Container-Sync-Key', 'X-Container-Sync-To'))
 
 
 def _authorize(state: ProxyState, req: Request, path: VPath, *, write: bool) -> Response | None:
@@ -57,7 +63,8 @@ def _write(state: ProxyState, req: Request, path: VPath) -> Response:
                              'Account', account_part)
     timestamp = Timestamp.now()
     headers = [backend_headers(req, timestamp, **t) for t in targets]
-    results = state.backend.fan_out(nodes, req.method, f'/{part}/{path.account}/{container}', headers)
+    results = state.backend.fan_out(nodes, req.method, f'/{part}/{path.account}/{container}', headers,
+                                    client=client_of(req))
     forget_container(req, path.account, container)
     return quorum_response(results, len(nodes))
 
@@ -74,10 +81,14 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
         part = ring.ring.get_part(path.account, path.container or '')
         backend_path = f'/{part}/{path.account}/{path.container}'
         if req.method == 'HEAD':
-            result = newest_good(state, ring, part, 'HEAD', backend_path, headers=backend_headers(req))
+            result = newest_good(state, ring, part, 'HEAD', backend_path, headers=backend_headers(req),
+                                 client=client_of(req))
         else:
             result = first_good(state, ring, part, 'GET', backend_path, headers=backend_headers(req),
-                                query=req.query_string)
+                                client=client_of(req), query=req.query_string)
+        if not is_owner(req, path.account):
+            result = replace(result, headers={k: v for k, v in result.headers.items()
+                                              if k.lower() not in OWNER_HEADERS})
         return to_response(result, body=req.method == 'GET')
     if req.method not in ('PUT', 'POST', 'DELETE'):
         return exc.HTTPMethodNotAllowed()
