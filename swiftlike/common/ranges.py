@@ -1,25 +1,74 @@
 """HTTP Range requests: parsing ``bytes=`` specs into satisfiable ranges,
-and the multipart/byteranges body for several. Pure."""
+and the multipart/byteranges body for several. Pure.
+
+Byte positions are ASCII digits only (``²`` is not a digit here). As RFC
+9110 section 14.2 allows and Swift does, a request for egregiously many or
+overlapping ranges is answered with the whole body instead: more than
+``MAX_RANGES`` satisfiable ranges, more than ``MAX_OVERLAPS`` overlapping
+pairs, or ``MAX_NONASCENDING`` or more ranges out of order. So 1,000
+one-byte ranges of a 1 KB object cost 1 KB, not a 100 KB multipart body.
+"""
 
 from __future__ import annotations
 
+import itertools
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from typing import Final
+
+MAX_RANGES: Final = 50
+MAX_OVERLAPS: Final = 2
+MAX_NONASCENDING: Final = 8
+_SPEC: Final = re.compile(r'\s*([0-9]*)-([0-9]*)\s*\Z', re.ASCII)
+#: A position with more digits than this is past the end of any object.
+_MAX_DIGITS: Final = 19
 
 
 class RangeNotSatisfiable(ValueError):
     """No requested range overlaps the body (416)."""
 
 
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10 ** _MAX_DIGITS
+
+
+class _MalformedRange(ValueError):
+    """A spec that is not ``first-last``, ``first-`` or ``-suffix``."""
+
+
+def _spec(spec: str, length: int) -> tuple[int, int] | None:
+    """One ``first-last`` spec: its ``(start, stop)``, or None if it is not satisfiable.
+
+    :raises _MalformedRange: if it is malformed
+    """
+    match = _SPEC.match(spec)
+    if match is None or not (match[1] or match[2]):
+        raise _MalformedRange(spec)
+    first, last = match[1], match[2]
+    if not first:                                  # suffix range: the last N bytes
+        count = _position(last)
+        return (max(0, length - count), length) if count else None
+    start = _position(first)
+    if last and _position(last) < start:
+        raise _MalformedRange(spec)
+    if start >= length:
+        return None
+    return start, min(length, _position(last) + 1) if last else length
+
+
 def parse_range(header: str | None, length: int) -> list[tuple[int, int]] | None:
     """``(start, stop)`` pairs for a Range header over ``length`` bytes.
 
-    Returns None when the header is absent or malformed (the whole body is
-    sent, as RFC 9110 says to ignore an invalid Range).
+    Returns None when the header is absent or malformed, or asks for too
+    many or too tangled ranges (the whole body is sent, as RFC 9110 says to
+    ignore an invalid Range).
 
     >>> parse_range('bytes=0-9,-5,90-', 100)
     [(0, 10), (95, 100), (90, 100)]
-    >>> parse_range('bytes=5-2', 100) is None
+    >>> parse_range('bytes=5-2', 100) is None, parse_range('bytes=\\u00b2-\\u00b3', 100) is None
+    (True, True)
+    >>> parse_range('bytes=' + ','.join(f'{n}-{n}' for n in range(51)), 100) is None
     True
 
     :raises RangeNotSatisfiable: if every range starts past the end
@@ -28,21 +77,29 @@ def parse_range(header: str | None, length: int) -> list[tuple[int, int]] | None
         return None
     ranges = []
     for spec in header.strip()[6:].split(','):
-        first, dash, last = spec.strip().partition('-')
-        if not dash or not (first.isdigit() or last.isdigit()) or \
-                (first and not first.isdigit()) or (last and not last.isdigit()):
+        try:
+            found = _spec(spec, length)
+        except _MalformedRange:
             return None
-        if not first:                      # suffix range: the last N bytes
-            if int(last) == 0:
-                continue
-            ranges.append((max(0, length - int(last)), length))
-        elif last and int(last) < int(first):
+        if found is not None:
+            ranges.append(found)
+        if len(ranges) > MAX_RANGES:
             return None
-        elif int(first) < length:
-            ranges.append((int(first), min(length, int(last) + 1) if last else length))
     if not ranges:
-        raise RangeNotSatisfiable(f'no range of {header!r} is within {length} bytes')
-    return ranges
+        raise RangeNotSatisfiable(f'no range of {header[:100]!r} is within {length} bytes')
+    return None if _egregious(ranges) else ranges
+
+
+def _egregious(ranges: list[tuple[int, int]]) -> bool:
+    """Too many overlapping pairs, or too many ranges out of order."""
+    overlaps = 0
+    for (start1, stop1), (start2, stop2) in itertools.combinations(ranges, 2):
+        if start1 < stop2 and start2 < stop1:
+            overlaps += 1
+            if overlaps > MAX_OVERLAPS:
+                return True
+    ascending = all(a[0] <= b[0] for a, b in itertools.pairwise(ranges))
+    return not ascending and len(ranges) >= MAX_NONASCENDING
 
 
 def multipart_body(ranges: list[tuple[int, int]], length: int, content_type: str,
