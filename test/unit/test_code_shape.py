@@ -79,3 +79,19 @@ def test_the_counter_counts_code_not_docs():
     (name, node), = list(functions(tree))
     body = set(range(node.lineno, node.end_lineno + 1)) & (code_lines(source) - docstring_lines(tree))
     assert sorted(body) == [1, 8]
+
+
+#: str methods that take '²' or '٣' for a digit, which int() then refuses or misreads.
+UNICODE_DIGIT_TESTS = {'isdigit', 'isdecimal', 'isnumeric'}
+
+
+def test_numbers_from_outside_go_through_the_one_strict_parser():
+    """``x.isdigit()`` then ``int(x)`` turned '²' into a 500 in some 20 places
+    (issue #10): every number is checked by swiftlike.common.numbers instead."""
+    found = []
+    for path in production_modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in UNICODE_DIGIT_TESTS:
+                found.append(f'{path.relative_to(TOP)}:{node.lineno} .{node.func.attr}()')
+    assert not found, 'use swiftlike.common.numbers (parse_int, is_int) instead of:\n' + '\n'.join(found)
