@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -30,34 +31,50 @@ def quorum_size(replicas: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class BackendResult:
-    """What one node answered (status 503 when it could not be reached)."""
+    """What one node answered (status 503 when it could not be reached or
+    its answer was lost: ``failure`` then says how, 'connect' or 'io')."""
 
     status: int
     headers: dict[str, str]
     body: bytes
     node: Device | None = None
+    failure: str = ''
 
 
 @dataclass
 class ErrorLimiter:
-    """Skips a node that failed ``limit`` times within ``interval`` seconds."""
+    """Skips a node that failed ``limit`` times within ``interval`` seconds.
+
+    Only what says a node is unwell counts: a connection it refused or did
+    not accept in time, a 507, and a 5xx or lost answer that other nodes did
+    not also give to the same request (see :meth:`Backend.judge`). A 4xx is
+    the client's, never the node's. And since a client's request can make a
+    node fail after it was accepted, no one client's failures count for more
+    than ``limit // 2`` of them: one client alone cannot move a node out of
+    rotation. (Failures with no client, ``client=None``, count in full.)
+    """
 
     limit: int = 10
     interval: float = 60.0
     clock: Callable[[], float] = time.monotonic
-    errors: dict[tuple[str, int, str], list[float]] = field(default_factory=dict)
+    errors: dict[tuple[str, int, str], list[tuple[float, str | None]]] = field(default_factory=dict)
 
-    def failed(self, node: Device) -> None:
+    def _recent(self, node: Device) -> tuple[tuple[str, int, str], list[tuple[float, str | None]]]:
         key = (node.ip, node.port, node.device)
         now = self.clock()
-        recent = [t for t in self.errors.get(key, []) if now - t < self.interval]
-        self.errors[key] = [*recent, now]
+        return key, [e for e in self.errors.get(key, []) if now - e[0] < self.interval]
+
+    def failed(self, node: Device, client: str | None = None) -> None:
+        """Count a failure of ``node``, caused by ``client``'s request (None: by no request)."""
+        key, recent = self._recent(node)
+        self.errors[key] = [*recent[-4 * self.limit:], (self.clock(), client)]
 
     def limited(self, node: Device) -> bool:
-        now = self.clock()
-        key = (node.ip, node.port, node.device)
-        recent = [t for t in self.errors.get(key, []) if now - t < self.interval]
-        return len(recent) >= self.limit
+        """Whether ``node`` is out of rotation now."""
+        _, recent = self._recent(node)
+        by_client = Counter(client for _, client in recent)
+        weight = sum(n if client is None else min(n, self.limit // 2) for client, n in by_client.items())
+        return weight >= self.limit
 
 
 def iter_nodes(ring: Ring, part: int, limiter: ErrorLimiter, *,
@@ -82,50 +99,82 @@ class Backend:
     def connect(self, node: Device, method: str, path: str, headers: Mapping[str, str],
                 query: str = '') -> http.client.HTTPConnection:
         """Open a connection to ``node`` and send the request line and headers
-        (``path`` is text, quoted here; ``query`` is sent as it is).
+        (``path`` is text, quoted here; ``query`` is sent as it is). A node
+        that cannot be reached is counted against at once (no request of a
+        client's can cause that).
 
         :raises OSError: or Timeout
         """
         target = quote(f'/{node.device}{path}') + (f'?{query}' if query else '')
-        with timeout(self.conn_timeout):
-            conn = http.client.HTTPConnection(node.ip, node.port, timeout=self.node_timeout)
+        try:
+            with timeout(self.conn_timeout):
+                conn = http.client.HTTPConnection(node.ip, node.port, timeout=self.node_timeout)
+                conn.connect()
+        except (OSError, Timeout):
+            self.limiter.failed(node)
+            raise
+        try:
             conn.putrequest(method, target, skip_accept_encoding=True, skip_host=True)
             conn.putheader('Host', f'{node.ip}:{node.port}')
             for key, value in headers.items():
                 conn.putheader(key, value)
-            conn.endheaders()
+            with timeout(self.node_timeout):
+                conn.endheaders()
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def request(self, node: Device, method: str, path: str, headers: Mapping[str, str], *,
                 body: bytes = b'', query: str = '') -> BackendResult:
-        """One whole request; connection errors and 5xx count against the node."""
+        """One whole request. A failure is a 503 whose ``failure`` says whether
+        the node could not be reached ('connect', already counted) or the
+        answer was lost ('io', for :meth:`judge`)."""
+        hdrs = dict(headers)
+        if body or method in ('PUT', 'POST'):
+            hdrs['Content-Length'] = str(len(body))
         try:
-            hdrs = dict(headers)
-            if body or method in ('PUT', 'POST'):
-                hdrs['Content-Length'] = str(len(body))
             conn = self.connect(node, method, path, hdrs, query)
-            try:
-                with timeout(self.node_timeout):
-                    if body:
-                        conn.send(body)
-                    resp = conn.getresponse()
-                    data = resp.read()
-            finally:
-                conn.close()
         except (OSError, http.client.HTTPException, Timeout) as err:
-            self.limiter.failed(node)
+            logger.warning('%s %s to %s:%s/%s: no connection: %r', method, path, node.ip, node.port,
+                           node.device, err)
+            return BackendResult(503, {}, b'', node, 'connect')
+        try:
+            with timeout(self.node_timeout):
+                if body:
+                    conn.send(body)
+                resp = conn.getresponse()
+                data = resp.read()
+        except (OSError, http.client.HTTPException, Timeout) as err:
             logger.warning('%s %s to %s:%s/%s failed: %r', method, path, node.ip, node.port, node.device, err)
-            return BackendResult(503, {}, b'', node)
-        if resp.status >= 500:
-            self.limiter.failed(node)
+            return BackendResult(503, {}, b'', node, 'io')
+        finally:
+            conn.close()
         return BackendResult(resp.status, {k.title(): v for k, v in resp.getheaders()}, data, node)
 
+    def judge(self, results: Sequence[BackendResult], client: str | None) -> None:
+        """Count the failures among the answers of several nodes to one request:
+        a 507 always; a 5xx or lost answer only when another node answered the
+        same request (below 500), so a request that breaks every node counts
+        against none; connection failures were counted when they happened."""
+        answered = any(r.status < 500 for r in results)
+        for result in results:
+            if result.node is None or result.failure == 'connect' or result.status < 500:
+                continue
+            if result.status == 507:
+                self.limiter.failed(result.node)
+            elif answered:
+                self.limiter.failed(result.node, client)
+
     def fan_out(self, nodes: Sequence[Device], method: str, path: str,
-                headers: Sequence[Mapping[str, str]], body: bytes = b'') -> list[BackendResult]:
+                headers: Sequence[Mapping[str, str]], body: bytes = b'', *,
+                client: str | None = None) -> list[BackendResult]:
         """The same request to every node at once (headers per node)."""
         def send(node: Device, hdrs: Mapping[str, str]) -> BackendResult:
             return self.request(node, method, path, hdrs, body=body)
-        return self._each(nodes, headers, send, limit=self.conn_timeout + self.node_timeout + 1)
+        results = self._each(nodes, headers, send, limit=self.conn_timeout + self.node_timeout + 1)
+        self.judge(results, client)
+        return results
 
     @staticmethod
     def _each(nodes: Sequence[Device], headers: Sequence[Mapping[str, str]],
@@ -133,12 +182,11 @@ class Backend:
               limit: float) -> list[BackendResult]:
         """``send`` to every node at once; a node whose call failed or ran out of time is a 503."""
         results = run_all([partial(send, n, h) for n, h in zip(nodes, headers, strict=True)], limit=limit)
-        return [r if isinstance(r, BackendResult) else BackendResult(503, {}, b'', n)
+        return [r if isinstance(r, BackendResult) else BackendResult(503, {}, b'', n, 'io')
                 for r, n in zip(results, nodes, strict=True)]
 
-
     def write(self, ring: Ring, part: int, method: str, path: str,
-              headers: Sequence[Mapping[str, str]]) -> list[BackendResult]:
+              headers: Sequence[Mapping[str, str]], *, client: str | None = None) -> list[BackendResult]:
         """:meth:`fan_out` to the partition's primaries, where each primary that fails
         (unreachable or 5xx) has the same request, with its headers and so its share of
         the container updates, sent on to the next handoff until one takes it.
@@ -149,16 +197,20 @@ class Backend:
         # lazy: handoffs are looked up only once a primary fails (nothing in it waits on I/O,
         # so green threads never step into it at the same time)
         spare = (n for n in islice(ring.get_more_nodes(part), len(primaries)) if not self.limiter.limited(n))
+        tried: list[BackendResult] = []
 
         def one(node: Device, hdrs: Mapping[str, str]) -> BackendResult:
             result = self.request(node, method, path, hdrs)
             if result.status >= 500:
                 while (handoff := next(spare, None)) is not None:
-                    if self.request(handoff, method, path, hdrs).status < 500:
+                    tried.append(self.request(handoff, method, path, hdrs))
+                    if tried[-1].status < 500:
                         break
             return result
 
-        return self._each(primaries, headers, one, limit=3 * (self.conn_timeout + self.node_timeout) + 1)
+        results = self._each(primaries, headers, one, limit=3 * (self.conn_timeout + self.node_timeout) + 1)
+        self.judge([*results, *tried], client)
+        return results
 
 
 def best_response(results: Sequence[BackendResult], replicas: int) -> BackendResult | None:

@@ -6,14 +6,15 @@ from __future__ import annotations
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
-from swiftlike.common import env_keys
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.base import (
     ProxyState,
     VPath,
     authorize,
     backend_headers,
+    client_of,
     first_good,
+    is_owner,
     newest_good,
     quorum_response,
     to_response,
@@ -27,12 +28,9 @@ def create_account(state: ProxyState, req: Request, account: str) -> bool:
     nodes = ring.ring.get_part_nodes(part)
     headers = backend_headers(req, Timestamp.now())
     headers = {k: v for k, v in headers.items() if not k.lower().startswith('x-container-')}
-    results = state.backend.fan_out(nodes, 'PUT', f'/{part}/{account}', [headers] * len(nodes))
+    results = state.backend.fan_out(nodes, 'PUT', f'/{part}/{account}', [headers] * len(nodes),
+                                    client=client_of(req))
     return sum(r.status // 100 == 2 for r in results) >= len(nodes) // 2 + 1
-
-
-def _owns(req: Request, account: str) -> bool:
-    return account in (req.environ.get(env_keys.REMOTE_GROUPS) or ())
 
 
 def handle(state: ProxyState, req: Request, path: VPath) -> Response:
@@ -46,11 +44,12 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
     backend_path = f'/{part}/{path.account}'
     if req.method in ('GET', 'HEAD'):
         if req.method == 'HEAD':
-            result = newest_good(state, ring, part, 'HEAD', backend_path, headers=backend_headers(req))
+            result = newest_good(state, ring, part, 'HEAD', backend_path, headers=backend_headers(req),
+                                 client=client_of(req))
         else:
             result = first_good(state, ring, part, 'GET', backend_path, headers=backend_headers(req),
-                                query=req.query_string)
-        if result.status == 404 and state.conf.account_autocreate and _owns(req, path.account):
+                                client=client_of(req), query=req.query_string)
+        if result.status == 404 and state.conf.account_autocreate and is_owner(req, path.account):
             return Response(status=204, headers={'X-Account-Container-Count': '0',
                                                  'X-Account-Object-Count': '0',
                                                  'X-Account-Bytes-Used': '0'})
@@ -59,8 +58,9 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
         return exc.HTTPMethodNotAllowed()
     cons.check_metadata(req.headers, 'account', state.limits)
     nodes = ring.ring.get_part_nodes(part)
-    if req.method == 'POST' and state.conf.account_autocreate and _owns(req, path.account):
+    if req.method == 'POST' and state.conf.account_autocreate and is_owner(req, path.account):
         create_account(state, req, path.account)
     headers = backend_headers(req, Timestamp.now())
-    results = state.backend.fan_out(nodes, req.method, backend_path, [headers] * len(nodes))
+    results = state.backend.fan_out(nodes, req.method, backend_path, [headers] * len(nodes),
+                                    client=client_of(req))
     return quorum_response(results, len(nodes))

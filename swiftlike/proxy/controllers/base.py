@@ -17,7 +17,7 @@ from swiftlike.common.constraints import Constraints
 from swiftlike.common.request import update_targets
 from swiftlike.common.ring_watcher import RingWatcher
 from swiftlike.common.timestamp import Timestamp
-from swiftlike.proxy.backend import Backend, BackendResult, best_response, iter_nodes
+from swiftlike.proxy.backend import Backend, BackendResult, best_response, iter_nodes, quorum_size
 from swiftlike.proxy.conf import ProxyServerConf
 
 #: Response headers never passed from a backend to the client.
@@ -93,19 +93,41 @@ def authorize(req: Request, acl: str | None = None) -> Response | None:
     return answer
 
 
+def is_owner(req: Request, account: str) -> bool:
+    """Whether the requester owns ``account`` (or no auth filter is in the pipeline)."""
+    if req.environ.get(env_keys.AUTHORIZE) is None:
+        return True
+    groups = req.environ.get(env_keys.REMOTE_GROUPS) or ()
+    return account in groups or '.reseller_admin' in groups
+
+
+def client_of(req: Request) -> str:
+    """Who sent ``req``, as the error limiter tells clients apart: its address."""
+    return str(req.remote_addr or '-')
+
+
 def first_good(state: ProxyState, ring: RingWatcher, part: int, method: str, path: str, *,
-               headers: Mapping[str, str], query: str = '') -> BackendResult:
-    """Ask nodes in turn until one answers 2xx; else the newest 404, else 503."""
-    not_found: list[BackendResult] = []
+               headers: Mapping[str, str], client: str, query: str = '') -> BackendResult:
+    """Ask nodes in turn until one answers 2xx, or a quorum of the primaries
+    gives the same client error (a bad listing parameter is refused by every
+    node alike: asking the rest would only turn it into a 503). Else the
+    first 404, else the first client error, else 503."""
+    results: list[BackendResult] = []
+    needed = quorum_size(len(ring.ring.get_part_nodes(part)))
+    answer: BackendResult | None = None
     for node in iter_nodes(ring.ring, part, state.backend.limiter):
         result = state.backend.request(node, method, path, headers, query=query)
-        if result.status // 100 == 2:
-            return result
-        if result.status == 404:
-            not_found.append(result)
-    if not_found:
-        return not_found[0]
-    return BackendResult(503, {}, b'')
+        results.append(result)
+        if result.status // 100 == 2 or (
+                result.status // 100 == 4 and result.status != 404
+                and sum(r.status == result.status for r in results) >= needed):
+            answer = result
+            break
+    state.backend.judge(results, client)
+    if answer is None:
+        answer = next((r for r in results if r.status == 404), None) \
+            or next((r for r in results if r.status // 100 == 4), None)
+    return answer or BackendResult(503, {}, b'')
 
 
 def _freshness(result: BackendResult) -> tuple[Timestamp, Timestamp]:
@@ -114,12 +136,12 @@ def _freshness(result: BackendResult) -> tuple[Timestamp, Timestamp]:
 
 
 def newest_good(state: ProxyState, ring: RingWatcher, part: int, method: str, path: str, *,
-                headers: Mapping[str, str]) -> BackendResult:
+                headers: Mapping[str, str], client: str) -> BackendResult:
     """Ask every primary at once; the freshest 2xx answer (by put and
     metadata timestamps), else the quorum's answer, else 503. For stats and
     metadata of accounts and containers, where a replica may have missed a POST."""
     nodes = ring.ring.get_part_nodes(part)
-    results = state.backend.fan_out(nodes, method, path, [dict(headers)] * len(nodes))
+    results = state.backend.fan_out(nodes, method, path, [dict(headers)] * len(nodes), client=client)
     good = [r for r in results if r.status // 100 == 2]
     if good:
         return max(good, key=_freshness)
@@ -148,7 +170,8 @@ def account_info(state: ProxyState, req: Request, account: str) -> dict[str, Any
     def fetch() -> dict[str, Any] | None:
         ring = state.account_ring
         part = ring.ring.get_part(account)
-        result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}', headers=backend_headers(req))
+        result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}', headers=backend_headers(req),
+                            client=client_of(req))
         return {'status': result.status} if result.status // 100 == 2 else None
     return _cached(req, f'account/{account}', state.conf.recheck_account_existence, fetch)
 
@@ -160,7 +183,7 @@ def container_info(state: ProxyState, req: Request, account: str, container: str
     def fetch() -> dict[str, Any] | None:
         part = state.container_ring.ring.get_part(account, container)
         result = newest_good(state, state.container_ring, part, 'HEAD', f'/{part}/{account}/{container}',
-                             headers=backend_headers(req))
+                             headers=backend_headers(req), client=client_of(req))
         if result.status // 100 != 2:
             return None
         return {'read_acl': result.headers.get('X-Container-Read', ''),

@@ -12,15 +12,17 @@ from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
 from swiftlike.common.concurrency import Timeout, timeout
+from swiftlike.common.numbers import parse_int
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
-from swiftlike.proxy.backend import iter_nodes
+from swiftlike.proxy.backend import BackendResult, iter_nodes
 from swiftlike.proxy.controllers.base import (
     HOP_BY_HOP,
     ProxyState,
     VPath,
     authorize,
     backend_headers,
+    client_of,
     container_info,
     delete_at_targets,
     quorum_response,
@@ -30,6 +32,8 @@ from swiftlike.proxy.controllers.obj_put import content_type_for, put_object, re
 
 #: Answers of a node that end the search for the object.
 FINAL: Final = {200, 206, 304, 412, 416}
+#: The latest X-Delete-At taken: 9999999999 (year 2286), as ten digits hold.
+MAX_DELETE_AT: Final = 10 ** 10 - 1
 
 
 def open_object(state: ProxyState, req: Request, path: VPath, method: str) -> Response:
@@ -39,43 +43,58 @@ def open_object(state: ProxyState, req: Request, path: VPath, method: str) -> Re
     part = ring.get_part(path.account, path.container, path.obj)
     headers = backend_headers(req)
     tombstone = ''
+    seen: list[BackendResult] = []
     for node in iter_nodes(ring, part, state.backend.limiter):
         try:
             conn = state.backend.connect(node, method, f'/{part}{path.backend_path}', headers)
+        except (OSError, Timeout, http.client.HTTPException):
+            continue                                  # counted by connect
+        try:
             with timeout(state.backend.node_timeout):
                 resp = conn.getresponse()
         except (OSError, Timeout, http.client.HTTPException):
-            state.backend.limiter.failed(node)
+            conn.close()
+            seen.append(BackendResult(503, {}, b'', node, 'io'))
             continue
+        seen.append(BackendResult(resp.status, {}, b'', node))
         if resp.status in FINAL and resp.getheader('X-Backend-Timestamp', '') >= tombstone:
-            passed = HOP_BY_HOP - {'content-length'}
-            headerlist = [(k, v) for k, v in resp.getheaders() if k.lower() not in passed]
-            if method == 'GET' and resp.status not in (304, 412):
-                body = stream_body(conn, resp, state.backend.node_timeout)
-            else:
-                body = iter(())      # an app_iter given up front keeps webob off Content-Length
-                conn.close()
-            return Response(status=resp.status, headerlist=headerlist, app_iter=body)
+            state.backend.judge(seen, client_of(req))
+            return _passed(state, method, conn, resp)
         resp.read()
         conn.close()
         if resp.status == 404:
             tombstone = max(tombstone, resp.getheader('X-Backend-Timestamp', ''))
-        elif resp.status >= 500:
-            state.backend.limiter.failed(node)
+    state.backend.judge(seen, client_of(req))
     return exc.HTTPNotFound()
 
 
+def _passed(state: ProxyState, method: str, conn: http.client.HTTPConnection,
+            resp: http.client.HTTPResponse) -> Response:
+    """A node's answer to GET or HEAD, passed on to the client (its body streamed)."""
+    passed = HOP_BY_HOP - {'content-length'}
+    headerlist = [(k, v) for k, v in resp.getheaders() if k.lower() not in passed]
+    if method == 'GET' and resp.status not in (304, 412):
+        body = stream_body(conn, resp, state.backend.node_timeout)
+    else:
+        body = iter(())      # an app_iter given up front keeps webob off Content-Length
+        conn.close()
+    return Response(status=resp.status, headerlist=headerlist, app_iter=body)
+
+
 def _delete_at(req: Request, now: float) -> dict[str, str]:
-    """X-Delete-At from X-Delete-At or X-Delete-After."""
+    """X-Delete-At from X-Delete-At or X-Delete-After (whole seconds, before year 2286).
+
+    :raises NumberError: 400 if malformed or in the past
+    """
     after = req.headers.get('X-Delete-After')
     if after is not None:
-        if not after.isdigit():
-            raise exc.HTTPBadRequest(body='X-Delete-After must be a whole number of seconds\n')
-        return {'X-Delete-At': str(math.ceil(now + int(after)))}
+        seconds = parse_int(after, what='X-Delete-After', maximum=MAX_DELETE_AT - math.ceil(now))
+        return {'X-Delete-At': str(math.ceil(now + seconds))}
     at = req.headers.get('X-Delete-At')
-    if at is not None and (not at.isdigit() or int(at) <= now):
-        raise exc.HTTPBadRequest(body='X-Delete-At must be a time in the future\n')
-    return {'X-Delete-At': at} if at else {}
+    if at is None:
+        return {}
+    return {'X-Delete-At': str(parse_int(at, what='X-Delete-At (a time in the future)',
+                                         minimum=math.floor(now) + 1, maximum=MAX_DELETE_AT))}
 
 
 def _put(state: ProxyState, req: Request, path: VPath) -> Response:
@@ -101,7 +120,8 @@ def _write(state: ProxyState, req: Request, path: VPath, extra: dict[str, str]) 
         if req.method == 'DELETE' else delete_at_targets(state, extra.get('X-Delete-At'), len(nodes))
     timestamp = Timestamp.now()
     headers = [backend_headers(req, timestamp, **extra, **t) for t in targets]
-    results = state.backend.write(ring, part, req.method, f'/{part}{path.backend_path}', headers)
+    results = state.backend.write(ring, part, req.method, f'/{part}{path.backend_path}', headers,
+                                  client=client_of(req))
     return quorum_response(results, len(nodes))
 
 

@@ -24,6 +24,7 @@ from swiftlike.proxy.controllers.base import (
     ProxyState,
     VPath,
     backend_headers,
+    client_of,
     delete_at_targets,
 )
 
@@ -77,15 +78,15 @@ def _connect_all(state: ProxyState, req: Request, path: VPath, headers: list[dic
         try:
             conn = state.backend.connect(node, 'PUT', f'/{part}{path.backend_path}', headers[len(targets)])
         except (OSError, Timeout, http.client.HTTPException):
-            state.backend.limiter.failed(node)
-            continue
+            continue                                  # counted by connect
         targets.append(_Target(node, conn, node in primaries))
     return targets
 
 
 def _send_all(state: ProxyState, targets: list[_Target], body: Iterable[bytes], chunked: bool,
-              needed: int) -> None:
-    """Send the body to every target; drop those that fail; 503 below quorum."""
+              needed: int, client: str) -> None:
+    """Send the body to every target; drop those that fail (a node may have
+    refused the request early, so that is counted as the client's); 503 below quorum."""
     for chunk in body:
         frame = b'%x\r\n%s\r\n' % (len(chunk), chunk) if chunked else chunk
         for target in list(targets):
@@ -93,7 +94,7 @@ def _send_all(state: ProxyState, targets: list[_Target], body: Iterable[bytes], 
                 with timeout(state.backend.node_timeout):
                     target.conn.send(frame)
             except (OSError, Timeout):
-                state.backend.limiter.failed(target.node)
+                state.backend.limiter.failed(target.node, client)
                 target.conn.close()
                 targets.remove(target)
         if len(targets) < needed:
@@ -116,8 +117,7 @@ def _responses(state: ProxyState, targets: list[_Target]) -> list[BackendResult]
             results.append(BackendResult(resp.status, {k.title(): v for k, v in resp.getheaders()}, data,
                                          target.node))
         except (OSError, Timeout, http.client.HTTPException):
-            state.backend.limiter.failed(target.node)
-            results.append(BackendResult(503, {}, b'', target.node))
+            results.append(BackendResult(503, {}, b'', target.node, 'io'))
         finally:
             target.conn.close()
     return results
@@ -144,13 +144,14 @@ def put_object(state: ProxyState, req: Request, path: VPath, body: Iterable[byte
             target.conn.close()
         return exc.HTTPServiceUnavailable(body='not enough storage nodes reachable\n')
     try:
-        _send_all(state, targets, body, content_length is None, needed)
+        _send_all(state, targets, body, content_length is None, needed, client_of(req))
     except BaseException:
         for target in targets:
             target.conn.close()
         raise
     primary_nodes = {id(t.node) for t in targets if t.primary}
     results = _responses(state, targets)
+    state.backend.judge(results, client_of(req))
     best = best_response(results, replicas)
     stored = sum(r.status == 201 and id(r.node) in primary_nodes for r in results)
     if best is None or (best.status == 201 and stored < needed):
