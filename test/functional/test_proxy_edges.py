@@ -1,0 +1,92 @@
+"""Issue #10's smaller items, through a whole cluster over real HTTP: names
+clients resolve away, expiry times beyond any clock, egregious ranges, ACL
+headers shown only to owners, transaction ids made by the proxy."""
+
+from __future__ import annotations
+
+import pytest
+
+from .cluster import request
+
+
+@pytest.fixture(scope='module')
+def swift(cluster):
+    """(call, storage path): ``call(method, path, headers, body, user=...)``."""
+    tokens = {}
+
+    def token(user: str) -> tuple[str, str]:
+        if user not in tokens:
+            key = {'test:tester': 'testing', 'test:tester3': 'testing3'}[user]
+            status, headers, _ = request('127.0.0.1', cluster.proxy_port, 'GET', '/auth/v1.0',
+                                         {'X-Auth-User': user, 'X-Auth-Key': key})
+            assert status == 200
+            tokens[user] = (headers['x-auth-token'], headers['x-storage-url'].split('/', 3)[3])
+        return tokens[user]
+
+    def call(method, path, headers=None, body=b'', *, user='test:tester', raw_path=False):
+        headers = dict(headers or {})
+        if user:
+            headers['X-Auth-Token'] = token(user)[0]
+        return request('127.0.0.1', cluster.proxy_port, method, path, headers, body, raw_path=raw_path)
+
+    return call, '/' + token('test:tester')[1]
+
+
+@pytest.mark.parametrize('name', ['.', '..'])
+def test_containers_named_dot_are_refused(swift, name):
+    call, base = swift
+    status, _, body = call('PUT', f'{base}/{name}', raw_path=True)
+    assert status == 400, body
+
+
+@pytest.mark.parametrize('headers', [{'X-Delete-At': '9' * 100}, {'X-Delete-At': '1' + '0' * 10},
+                                     {'X-Delete-At': '²'}, {'X-Delete-At': '-5'}, {'X-Delete-At': '1'},
+                                     {'X-Delete-After': '²'}, {'X-Delete-After': '9' * 100},
+                                     {'X-Delete-After': '+5'}, {'X-Delete-After': '-1'}])
+def test_expiry_times_out_of_range_are_400(swift, headers):
+    call, base = swift
+    assert call('PUT', f'{base}/edges')[0] in (201, 202)
+    status, _, body = call('PUT', f'{base}/edges/expiring', headers, b'x')
+    assert status == 400, body
+    assert call('POST', f'{base}/edges/expiring', headers)[0] in (400, 404)
+
+
+def test_a_thousand_one_byte_ranges_get_the_body_once(swift):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    data = bytes(range(256)) * 4
+    assert call('PUT', f'{base}/edges/kb', body=data)[0] == 201
+    ranges = 'bytes=' + ','.join(f'{n}-{n}' for n in range(1000))
+    status, _, body = call('GET', f'{base}/edges/kb', {'Range': ranges})
+    assert (status, body) == (200, data)
+    status, headers, body = call('GET', f'{base}/edges/kb', {'Range': 'bytes=0-1,4-5'})
+    assert status == 206 and len(body) < 1024 and headers['content-type'].startswith('multipart/byteranges')
+
+
+@pytest.mark.parametrize('value', ['bytes=²-³', 'bytes=٣-'.encode(), 'bytes=-１'.encode(), 'bytes=0-' + '9' * 5000])
+def test_unicode_digit_and_huge_ranges_are_not_errors(swift, value):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    call('PUT', f'{base}/edges/r', body=b'0123456789')
+    status, _, body = call('GET', f'{base}/edges/r', {'Range': value})
+    assert status in (200, 206) and body == b'0123456789'      # 206 for 0-<huge>: bytes 0-9/10
+
+
+def test_readers_through_an_acl_do_not_see_the_acl(swift):
+    call, base = swift
+    acl = {'X-Container-Read': 'test:tester3,.rlistings', 'X-Container-Write': 'test:tester3'}
+    assert call('PUT', f'{base}/shared', acl)[0] in (201, 202)
+    for method in ('HEAD', 'GET'):
+        _, owner, _ = call(method, f'{base}/shared')
+        assert 'test:tester3' in owner['x-container-read']
+        status, reader, _ = call(method, f'{base}/shared', user='test:tester3')
+        assert status in (200, 204)
+        assert 'x-container-read' not in reader and 'x-container-write' not in reader
+
+
+def test_the_proxy_makes_the_transaction_id(swift):
+    call, base = swift
+    _, headers, _ = call('HEAD', base, {'X-Trans-Id': 'txforged-by-client'})
+    assert headers['x-trans-id'].startswith('tx') and 'forged' not in headers['x-trans-id']
+    _, headers, _ = call('HEAD', base, {'X-Trans-Id-Extra': 'nightly backup'})
+    assert headers['x-trans-id'].endswith('-nightly%20backup')
