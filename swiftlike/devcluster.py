@@ -6,8 +6,9 @@ device (so one node can fail alone), and a proxy with tempauth, all on
 ``start`` (in the background), ``run`` (in the foreground until Ctrl-C),
 ``stop``, ``status``; ``start`` also starts every node's daemons (unless
 ``--no-daemons``), and ``once DAEMON`` runs one pass of a daemon on every
-node and waits for it. A developer tool: it writes configs from etc/*-sample
-and starts processes; the servers themselves know nothing of it.
+node and waits for it, printing per node its counts and its first error.
+A developer tool: it writes configs from etc/*-sample and starts
+processes; the servers themselves know nothing of it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from rings import RingBuilder
 from swiftlike.common import recon
@@ -44,6 +45,28 @@ def storage_port(kind: str, n: int, base: int = 6200) -> int:
     """Ports <base> + 10n + 0|1|2: object, container, account server of device n
     (6210, 6211, 6212 for device 1 by default)."""
     return base + 10 * n + PORT_OFFSET[kind]
+
+
+def pass_report(daemon: str, n: int, code: int, record: dict[str, Any]) -> list[str]:
+    """What ``once`` prints for node ``n``: its exit, time and counts, and
+    where its first error was and what it was (its log has them all).
+
+    >>> pass_report('object-replicator', 2, 1, {'duration': 0.5, 'cpu': 0.25,
+    ...     'stats': {'errors': 1, 'files_pushed': 7},
+    ...     'first_error': {'path': '/srv/2/d2/objects/9', 'error': "KeyError('name')"}})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['object-replicator node 2: exit 1 in 0.50 s (cpu 0.25 s) errors=1 files_pushed=7',
+     "    first error: /srv/2/d2/objects/9: KeyError('name')"]
+    """
+    counts = ' '.join(f'{k}={v}' for k, v in record.get('stats', {}).items())
+    lines = [f'{daemon} node {n}: {"ok" if code == 0 else f"exit {code}"} in '
+             f'{record.get("duration", 0):.2f} s (cpu {record.get("cpu", 0):.2f} s) {counts}']
+    first = record.get('first_error')
+    if isinstance(first, dict):
+        lines.append(f'    first error: {first.get("path")}: {first.get("error")}')
+    elif code and not record:
+        lines.append('    no pass recorded (see its log in the logs directory)')
+    return lines
 
 
 class DevCluster:
@@ -229,9 +252,7 @@ class DevCluster:
         codes = [p.wait() for p in procs]
         for n, code in enumerate(codes, 1):
             record = recon.read(self.recon_dir(n), daemon).get('once', {})
-            counts = ' '.join(f'{k}={v}' for k, v in record.get('stats', {}).items())
-            print(f'{daemon} node {n}: {"ok" if code == 0 else f"exit {code}"} in '
-                  f'{record.get("duration", 0):.2f} s (cpu {record.get("cpu", 0):.2f} s) {counts}')
+            print('\n'.join(pass_report(daemon, n, code, record)))
         return 0 if not any(codes) else 1
 
     def processes(self) -> list[str]:

@@ -8,6 +8,8 @@ metadata differ. A peer without the database, or more than ``per_diff *
 max_diffs`` rows behind, gets a whole copy instead (``SYNC``, see
 swiftlike.common.db_sync). A handoff database is removed once every primary
 has it; deleted rows, and deleted empty databases, go after ``reclaim_age``.
+A database that fails (corrupt, unreadable, refused by a peer) is logged
+with its path and counted in ``errors``, and the pass goes on.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from swiftlike.common.concurrency import Timeout
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.direct_client import BackendResponse, HttpPool, direct_request
 from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseNotFoundError
+from swiftlike.common.numbers import parse_int
 from swiftlike.common.timestamp import Timestamp
 
 logger = logging.getLogger(__name__)
@@ -82,15 +85,22 @@ class DbReplicator(daemon.Daemon):
         self.ring(self.kind)
 
     def run_once(self, devices: Sequence[str]) -> DbReplicationStats:
+        """One pass; a database (or device) that fails is logged with its
+        path and counted, and the pass goes on with the next."""
         stats = DbReplicationStats()
         for device in devices:
-            for part, path in database_files(self.conf.devices / device, self.kind):
-                try:
-                    self.replicate_db(device, part, path, stats)
-                except (DatabaseCorruptError, DatabaseNotFoundError, OSError) as err:
-                    logger.error('replicating %s: %s', path, err)
-                    stats.errors += 1
+            with daemon.isolated(stats, self.conf.devices / device, logger):
+                for part, path in database_files(self.conf.devices / device, self.kind):
+                    with daemon.isolated(stats, path, logger):
+                        self._replicate_one(device, part, path, stats)
         return stats
+
+    def _replicate_one(self, device: str, part: int, path: Path, stats: DbReplicationStats) -> None:
+        try:
+            self.replicate_db(device, part, path, stats)
+        except (DatabaseCorruptError, DatabaseNotFoundError, OSError) as err:
+            logger.error('replicating %s: %s', path, err)
+            stats.error(path, err)
 
     def replicate_db(self, device: str, part: int, path: Path, stats: DbReplicationStats) -> None:
         """Push one database to its other primaries."""
@@ -138,19 +148,19 @@ class DbReplicator(daemon.Daemon):
             if resp.status != 200:
                 raise OSError(f'sync answered {resp.status}')
             remote = json.loads(resp.body)
-            behind = info['max_row'] - int(remote['sync_point'])
-            if behind > self.conf.per_diff * self.conf.max_diffs:
+            sync_point = parse_int(str(remote['sync_point']), what='sync_point', minimum=-1)
+            if info['max_row'] - sync_point > self.conf.per_diff * self.conf.max_diffs:
                 return self._send_copy(broker, info, node, path, stats)
-            self._push_rows(broker, info, node, path, since=int(remote['sync_point']), stats=stats)
+            self._push_rows(broker, info, node, path, since=sync_point, stats=stats)
             if _newer_info(info, remote):
                 resp = self._op(node, path, {'op': 'merge_info', 'info': _info_fields(info)})
                 if resp.status // 100 != 2:
                     raise OSError(f'merge_info answered {resp.status}')
             return True
-        except (OSError, ValueError, KeyError, Timeout) as err:
+        except (OSError, ValueError, KeyError, TypeError, Timeout) as err:
             logger.warning('replicating %s to %s:%s/%s: %r', broker.path, node.ip, node.port,
                            node.device, err)
-            stats.errors += 1
+            stats.error(f'{broker.path} to {node.ip}:{node.port}/{node.device}', err)
             return False
 
     def _push_rows(self, broker: DatabaseBroker, info: dict[str, Any], node: Device, path: str, *,

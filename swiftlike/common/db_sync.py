@@ -26,17 +26,29 @@ CHUNK = 65536
 
 
 def snapshot(broker: DatabaseBroker, tmp_dir: Path) -> Path:
-    """A consistent copy of ``broker``'s database in ``tmp_dir`` (the caller removes it)."""
+    """A consistent copy of ``broker``'s database in ``tmp_dir`` (the caller
+    removes it; nothing is left behind if it fails).
+
+    :raises DatabaseCorruptError: if the database cannot be read or copied
+    """
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=tmp_dir, prefix='.snapshot-', suffix='.db')
     os.close(fd)
-    dest = sqlite3.connect(name)
+    done = False
     try:
-        with broker.connect() as conn:
-            conn.backup(dest)
-        dest.execute('PRAGMA journal_mode = DELETE')
+        dest = sqlite3.connect(name)
+        try:
+            with broker.connect() as conn:
+                conn.backup(dest)
+            dest.execute('PRAGMA journal_mode = DELETE')
+        finally:
+            dest.close()
+        done = True
+    except sqlite3.Error as err:                 # e.g. the tmp dir's disk is full
+        raise DatabaseCorruptError(f'cannot copy {broker.path}: {err}') from err
     finally:
-        dest.close()
+        if not done:
+            Path(name).unlink(missing_ok=True)
     return Path(name)
 
 

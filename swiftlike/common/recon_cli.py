@@ -1,7 +1,8 @@
 """``swiftlike-recon``: the cluster's daemons at a glance. Asks every
 storage server in the rings for its ``/recon`` records and prints, per
 daemon, how many servers report it, how long ago its oldest last pass was,
-its longest pass, the CPU time and the summed counts of the last passes."""
+its longest pass, the CPU time and the summed counts of the last passes,
+and where the first error of each pass that had one was."""
 
 from __future__ import annotations
 
@@ -68,6 +69,22 @@ def summarise(records: dict[str, list[dict[str, Any]]], now: float) -> list[str]
         cpu = sum(r.get('cpu', 0) for r in recs)
         counts = ' '.join(f'{k}={v}' for k, v in sorted(totals.items()))
         lines.append(f'{name:<22} {len(recs):>7} {oldest:>10.0f} s {longest:>7.2f} s {cpu:>6.2f} s  {counts}')
+        lines.extend(first_errors(recs))
+    return lines
+
+
+def first_errors(recs: list[dict[str, Any]], most: int = 5) -> list[str]:
+    """A line per record (up to ``most``) whose last pass had an error: where the first was.
+
+    >>> first_errors([{'server': '10.0.0.1:6200', 'worker': 'worker-0',
+    ...                'first_error': {'path': '/srv/node/sda/objects/7', 'error': 'OSError(5)'}}])
+    ['    10.0.0.1:6200 worker-0 first error: /srv/node/sda/objects/7: OSError(5)']
+    """
+    found = [r for r in recs if isinstance(r.get('first_error'), dict)]
+    lines = [f'    {r.get("server")} {r.get("worker")} first error: {r["first_error"].get("path")}: '
+             f'{r["first_error"].get("error")}' for r in found[:most]]
+    if len(found) > most:
+        lines.append(f'    ... and {len(found) - most} more with errors')
     return lines
 
 

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 import pytest
 
 from swiftlike.common import recon
-from swiftlike.common.daemon import Daemon, DaemonConf, DaemonRunner, PassStats, load_conf
+from swiftlike.common.daemon import (
+    Daemon,
+    DaemonConf,
+    DaemonRunner,
+    PassStats,
+    isolated,
+    load_conf,
+    partitions,
+)
 
 
 @dataclass
@@ -74,3 +82,60 @@ def test_section_overrides_default_and_unknown_keys_are_warned(tmp_path, caplog)
         loaded = load_conf(DaemonConf, path, 'counting')
     assert loaded.interval == 7.0
     assert "'intervall'" in caplog.text and 'max_clients' not in caplog.text
+
+
+def test_the_first_error_of_a_pass_is_recorded_with_its_path(conf):
+    class Failing(Counting):
+        def run_once(self, devices):
+            stats = CountStats(seen=len(devices))
+            stats.error(conf.devices / 'sda' / 'objects' / '7', OSError(5, 'EIO'))
+            stats.error(conf.devices / 'sdb', 'second')
+            return stats
+
+    assert DaemonRunner(lambda: Failing(conf), conf).run(once=True) == 1
+    record = recon.read(conf.recon_cache_path, 'counting')['once']
+    assert record['stats'] == {'errors': 2, 'seen': 2}
+    assert record['first_error'] == {'path': str(conf.devices / 'sda' / 'objects' / '7'),
+                                     'error': "OSError(5, 'EIO')"}
+
+
+def test_a_failing_pass_records_its_error(conf):
+    DaemonRunner(lambda: Counting(conf, fail=True), conf).run(once=True)
+    record = recon.read(conf.recon_cache_path, 'counting')['once']
+    assert record['first_error'] == {'path': 'counting pass', 'error': "RuntimeError('boom')"}
+
+
+def test_stats_keep_the_first_error_when_added():
+    total = CountStats()
+    total.add(CountStats(errors=1, first_error={'path': 'a', 'error': 'x'}))
+    total.add(CountStats(errors=1, first_error={'path': 'b', 'error': 'y'}))
+    assert (total.errors, total.first_error) == (2, {'path': 'a', 'error': 'x'})
+
+
+def test_isolated_logs_and_counts_an_item_and_lets_the_pass_go_on(caplog):
+    stats = CountStats()
+    done = []
+    with caplog.at_level(logging.ERROR):
+        for item in ('one', 'two', 'three'):
+            with isolated(stats, f'/srv/{item}', logging.getLogger('test')):
+                if item == 'two':
+                    raise KeyError('name')
+                done.append(item)
+    assert done == ['one', 'three']
+    assert stats.errors == 1 and stats.first_error == {'path': '/srv/two', 'error': "KeyError('name')"}
+    assert '/srv/two' in caplog.text and 'Traceback' in caplog.text
+
+
+def test_isolated_lets_what_the_caller_keeps_through():
+    stats = CountStats()
+    with pytest.raises(ConnectionError):
+        with isolated(stats, 'x', logging.getLogger('test'), keep=(ConnectionError,)):
+            raise ConnectionError('peer down')
+    assert stats.errors == 0
+
+
+def test_partitions_are_the_whole_numbers_only(tmp_path):
+    for name in ('7', '12', '²', '٣', '+5', 'lost+found', '.lock'):
+        (tmp_path / name).mkdir()
+    assert partitions(tmp_path) == [7, 12]
+    assert partitions(tmp_path / 'missing') == []
