@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Final
 
+from swiftlike.common.numbers import is_int
+
 ACCOUNT: Final = '.expiring_objects'
 DIVISOR: Final = 86400
+#: The latest delete-at time: ten digits (as swiftlike.common.timestamp.MAX_DELETE_AT).
+MAX_DELETE_AT: Final = 9999999999
 #: Accounts whose containers the storage servers create on first use.
 AUTO_CREATE_PREFIX: Final = '.'
 
@@ -33,17 +37,29 @@ def entry_name(delete_at: int, account: str, container: str, obj: str) -> str:
     return f'{delete_at}-{account}/{container}/{obj}'
 
 
+def is_day(name: str) -> bool:
+    """Whether ``name`` is a queue container's name (a delete-at time in ASCII digits).
+
+    >>> is_day('1699920000'), is_day('\u00b2'), is_day('9' * 100)
+    (True, False, False)
+    """
+    return is_int(name, maximum=MAX_DELETE_AT)
+
+
 def parse_entry(name: str) -> tuple[int, str, str, str]:
     """(delete_at, account, container, object) of a queue row.
 
     >>> parse_entry('1700000123-AUTH_t/c/a/b')
     (1700000123, 'AUTH_t', 'c', 'a/b')
+    >>> parse_entry('\u00b2-AUTH_t/c/o')
+    Traceback (most recent call last):
+    ValueError: not an expiring-object entry: '\u00b2-AUTH_t/c/o'
 
     :raises ValueError: for a name that is not a queue row
     """
     stamp, _, path = name.partition('-')
     account, _, rest = path.partition('/')
     container, _, obj = rest.partition('/')
-    if not stamp.isdigit() or not account or not container or not obj:
+    if not is_int(stamp, maximum=MAX_DELETE_AT) or not account or not container or not obj:
         raise ValueError(f'not an expiring-object entry: {name!r}')
     return int(stamp), account, container, obj

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from rings import Device
 from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.numbers import parse_int
+
+#: The highest partition number (a ring has at most 2**32 partitions).
+MAX_PARTITION: Final = 2 ** 32 - 1
+#: Longest device name, in UTF-8 bytes (a directory name).
+MAX_DEVICE: Final = 255
 
 
 def wsgi_path_to_str(path_info: str) -> str:
@@ -70,12 +77,61 @@ class StoragePath:
         """
         path = wsgi_path_to_str(path_info)
         segs = split_path(path, 2 + min_names, 2 + max_names, rest_with_last=max_names == 3)
-        device, part = segs[0] or '', segs[1] or ''
-        if device in ('.', '..') or '\x00' in device or not device:
-            raise ConstraintError(f'invalid device {device!r}')
-        if not part.isdigit() or not part.isascii() or len(part) > 10:
-            raise ConstraintError(f'invalid partition {part!r}')
-        return cls(device, int(part), segs[2] or '', segs[3], segs[4] if max_names == 3 else None)
+        device = check_device(segs[0] or '')
+        partition = parse_partition(segs[1])
+        return cls(device, partition, segs[2] or '', segs[3], segs[4] if max_names == 3 else None)
+
+
+def check_device(device: str) -> str:
+    """``device`` if it can name a device directory.
+
+    >>> check_device('sda1')
+    'sda1'
+
+    :raises ConstraintError: 400 if it is empty, '.', '..', too long, or
+        holds a slash or a control character
+    """
+    too_long = len(device.encode('utf-8', 'surrogatepass')) > MAX_DEVICE
+    control = any(ord(c) < 32 or ord(c) == 127 for c in device)
+    if device in ('', '.', '..') or '/' in device or too_long or control:
+        raise ConstraintError(f'invalid device {device[:40]!r}')
+    return device
+
+
+def parse_partition(text: str | None) -> int:
+    """A partition number from a path or header (ASCII digits, at most 2**32 - 1).
+
+    :raises NumberError: 400 otherwise
+    """
+    return parse_int(text, what='partition', maximum=MAX_PARTITION)
+
+
+def parse_replicate_path(path_info: str) -> tuple[str, int, list[str]]:
+    """``/<device>/<partition>[/<suffix>-<suffix>...]`` of an object REPLICATE:
+    (device, partition, suffixes).
+
+    >>> parse_replicate_path('/sda/7/abc-f00')
+    ('sda', 7, ['abc', 'f00'])
+
+    :raises ConstraintError: 400 for a bad shape, device, partition or suffix;
+        412 for invalid UTF-8
+    """
+    segs = wsgi_path_to_str(path_info).strip('/').split('/')
+    if len(segs) not in (2, 3):
+        raise ConstraintError('expected /<device>/<partition>[/<suffix>-<suffix>...]')
+    suffixes = check_suffixes(segs[2].split('-')) if len(segs) == 3 else []
+    return check_device(segs[0]), parse_partition(segs[1]), suffixes
+
+
+def check_suffixes(suffixes: object) -> list[str]:
+    """``suffixes`` if it is a list of suffixes (three lower-case hex digits each).
+
+    :raises ConstraintError: 400 otherwise
+    """
+    if not isinstance(suffixes, list) or not all(
+            isinstance(s, str) and len(s) == 3 and all(c in '0123456789abcdef' for c in s) for s in suffixes):
+        raise ConstraintError('suffixes are three lower-case hex digits each')
+    return suffixes
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +159,18 @@ def parse_update_targets(headers: Mapping[str, str], kind: str) -> list[UpdateTa
     devices = [d.strip() for d in headers.get(f'X-{kind}-Device', '').split(',') if d.strip()]
     if not hosts:
         return []
-    partition = headers.get(f'X-{kind}-Partition', '')
-    if len(hosts) != len(devices) or not partition.isdigit():
-        raise ValueError(f'X-{kind}-Host, -Device and -Partition do not match')
+    if len(hosts) != len(devices):
+        raise ValueError(f'X-{kind}-Host and -Device do not match')
+    partition = parse_int(headers.get(f'X-{kind}-Partition'), what=f'X-{kind}-Partition',
+                          maximum=MAX_PARTITION)
     targets = []
     for host, device in zip(hosts, devices, strict=True):
         address, _, port = host.rpartition(':')
-        if not port.isdigit() or not address:
-            raise ValueError(f'bad X-{kind}-Host {host!r}')
-        targets.append(UpdateTarget(address.strip('[]'), int(port), device, int(partition)))
+        address = address.strip('[]')
+        if not address or any(ord(c) <= 32 or ord(c) >= 127 for c in address):
+            raise ValueError(f'bad X-{kind}-Host {host[:60]!r}')
+        port_number = parse_int(port, what=f'X-{kind}-Host port', minimum=1, maximum=65535)
+        targets.append(UpdateTarget(address, port_number, check_device(device), partition))
     return targets
 
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 from typing import Final
+
+from swiftlike.common.numbers import parse_int
 
 #: Resolution of a timestamp: 10 microseconds, as Swift.
 PRECISION: Final = 5
@@ -94,21 +97,24 @@ class Timestamp:
         return hash((self.ticks, self.offset))
 
 
+#: A timestamp as text: whole seconds (ASCII digits), an optional fraction
+#: and an optional ``_<hex>`` offset. No sign, exponent, spaces, underscores
+#: between digits or non-ASCII digits (which float() would take).
+_TEXT: Final = re.compile(r'([0-9]{1,10}(?:\.[0-9]{0,20})?)(?:_([0-9a-fA-F]{1,16}))?\Z', re.ASCII)
+
+
 def _parse(value: float | str | bytes) -> tuple[int, int]:
     offset = 0
     if isinstance(value, bytes):
         value = value.decode('ascii', 'replace')
     if isinstance(value, str):
-        text = value.strip()
-        if '_' in text:
-            text, _, hex_offset = text.partition('_')
-            if not hex_offset or len(hex_offset) > 16:
-                raise ValueError(f'bad timestamp {value!r}')
-            offset = int(hex_offset, 16)
-        try:
-            seconds = float(text)
-        except ValueError:
-            raise ValueError(f'bad timestamp {value!r}') from None
+        match = _TEXT.match(value)
+        if match is None:
+            raise ValueError(f'bad timestamp {value[:40]!r}')
+        seconds = float(match.group(1))
+        offset = int(match.group(2) or '0', 16)
+    elif isinstance(value, bool):
+        raise ValueError(f'bad timestamp {value!r}')
     else:
         seconds = float(value)
     if not math.isfinite(seconds) or not 0 <= seconds <= _MAX_SECONDS:
@@ -116,11 +122,16 @@ def _parse(value: float | str | bytes) -> tuple[int, int]:
     return round(seconds * 10 ** PRECISION), offset
 
 
-def normalize_delete_at(value: str) -> int:
-    """An ``X-Delete-At`` value: whole seconds since the epoch.
+#: The latest X-Delete-At: ten digits, as the latest timestamp.
+MAX_DELETE_AT: Final = 9999999999
 
-    :raises ValueError: if it is not a non-negative integer
+
+def normalize_delete_at(value: str | None) -> int:
+    """An ``X-Delete-At`` value: whole seconds since the epoch, at most ten digits.
+
+    >>> normalize_delete_at('1700000000')
+    1700000000
+
+    :raises NumberError: (a ValueError, 400) if it is not such a number
     """
-    if not value.isdigit():
-        raise ValueError(f'X-Delete-At must be whole seconds since the epoch, not {value!r}')
-    return int(value)
+    return parse_int(value, what='X-Delete-At', maximum=MAX_DELETE_AT)

@@ -40,9 +40,15 @@ class PendingUpdate:
         raw = json.loads(data)
         try:
             targets = [Target(**t) for t in raw.pop('targets', [])]
-            return cls(targets=targets, **raw)
-        except TypeError as err:
+            update = cls(targets=targets, **raw)
+        except (TypeError, AttributeError) as err:
             raise ValueError(f'not a pending update: {err}') from err
+        texts = (update.op, update.account, update.container, update.obj)
+        if not all(isinstance(v, str) for v in texts) or not isinstance(update.headers, dict) \
+                or not all(isinstance(t.host, str) and isinstance(t.device, str) and isinstance(t.port, int)
+                           and isinstance(t.partition, int) for t in targets):
+            raise ValueError('not a pending update: a field has the wrong type')
+        return update
 
 
 def save(device_dir: Path, name_hash: str, timestamp: str, update: PendingUpdate) -> Path:

@@ -70,7 +70,7 @@ class ObjectExpirer(daemon.Daemon):
         now = self.clock()
         try:
             days = [c['name'] for c in client.listing(expiring.ACCOUNT)
-                    if c['name'].isdigit() and int(c['name']) <= now]
+                    if expiring.is_day(c['name']) and int(c['name']) <= now]
             for day in days:
                 self.expire_day(client, day, now, stats)
         except OSError as err:
