@@ -5,7 +5,6 @@ only speaks HTTP."""
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,17 +13,15 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
-from swiftlike.common import expiring
-from swiftlike.common.concurrency import timeout
+from swiftlike.common import expiring, request_body
 from swiftlike.common.config import parse_conf
 from swiftlike.common.exceptions import DeviceUnavailableError, DiskFileExpiredError, DiskFileNotExistError
-from swiftlike.common.http import HTTPClientDisconnect
-from swiftlike.common.request import StoragePath, UpdateTarget, parse_update_targets, wsgi_path_to_str
+from swiftlike.common.request import StoragePath, parse_replicate_path
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE, SYSMETA_ONLY
-from swiftlike.common.timestamp import Timestamp
+from swiftlike.common.timestamp import Timestamp, normalize_delete_at
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
-from swiftlike.obj import layout, sync
+from swiftlike.obj import layout, params
 from swiftlike.obj.async_pending import PendingUpdate
 from swiftlike.obj.conf import ObjectServerConf
 from swiftlike.obj.diskfile import DiskFile, ObjectName, ObjectReader, ObjectStore
@@ -33,9 +30,6 @@ from swiftlike.obj.mem_diskfile import MemObjectStore
 from swiftlike.obj.responses import object_response
 from swiftlike.obj.updates import ContainerUpdater
 
-CHUNK: Final = 65536
-#: Seconds an X-Delete-At reaching an object server may be in the past.
-DELETE_AT_SLACK: Final = 60
 EMPTY_MD5: Final = 'd41d8cd98f00b204e9800998ecf8427e'
 #: Request headers stored with an object, besides user metadata and sysmeta.
 STORED: Final = ('Content-Encoding', 'Content-Disposition', 'X-Delete-At', 'X-Object-Manifest',
@@ -94,32 +88,19 @@ class ObjectServer(BaseStorageServer):
 
     def _check_meta(self, req: Request) -> None:
         cons.check_metadata(req.headers, 'object', self.limits)
-        delete_at = req.headers.get('X-Delete-At')
-        # the proxy checked the client's value; a request delayed in flight may arrive a little late
-        if delete_at is not None and (not delete_at.isdigit()
-                                      or int(delete_at) < self.clock() - DELETE_AT_SLACK):
-            raise exc.HTTPBadRequest(body='X-Delete-At must be a time in the future\n')
+        params.check_write_headers(req, self.clock())
 
     def _read_body(self, req: Request, write: Callable[[bytes], int],
                    remaining: int | None) -> tuple[str, int]:
-        """Stream ``remaining`` bytes (or all) of the body into ``write``; (md5 hex, size)."""
+        """Stream ``remaining`` bytes (or all) of the body into ``write``; (md5 hex, size).
+        A client that hangs up gets 499, one that stalls 408 (see common.request_body)."""
         md5 = hashlib.md5(usedforsecurity=False)
-        stream = req.environ['wsgi.input']
-        size = 0
-        while remaining is None or remaining > 0:
-            with timeout(self.conf.client_timeout):
-                chunk = stream.read(CHUNK if remaining is None else min(CHUNK, remaining))
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > self.limits.max_file_size:
-                raise exc.HTTPRequestEntityTooLarge(body='Object too large\n')
-            if remaining is not None:
-                remaining -= len(chunk)
+
+        def take(chunk: bytes) -> None:
             md5.update(chunk)
             write(chunk)
-        if remaining:
-            raise HTTPClientDisconnect(body='Body shorter than Content-Length\n')
+        size = request_body.stream_body(req, take, remaining, limit=self.limits.max_file_size,
+                                        seconds=self.conf.client_timeout)
         return md5.hexdigest(), size
 
     def _put_metadata(self, req: Request, name: ObjectName, timestamp: Timestamp,
@@ -144,7 +125,7 @@ class ObjectServer(BaseStorageServer):
                                 timestamp=update.headers['X-Timestamp'])
 
     def _update_container(self, req: Request, op: str, name: ObjectName, headers: dict[str, str]) -> None:
-        targets = _targets(req, 'Container')
+        targets = params.targets(req, 'Container')
         update = PendingUpdate(op, name.account, name.container, name.obj, headers, targets)
         self._send_update(req, name.device, update)
 
@@ -153,12 +134,12 @@ class ObjectServer(BaseStorageServer):
         """Queue the object for the object-expirer (see swiftlike.common.expiring)."""
         if not delete_at:
             return
-        at = int(delete_at)
+        at = normalize_delete_at(delete_at)
         entry = expiring.entry_name(at, name.account, name.container, name.obj)
         headers = {'X-Timestamp': timestamp.internal, 'X-Size': '0', 'X-Content-Type': 'text/plain',
                    'X-Etag': EMPTY_MD5}
         update = PendingUpdate('PUT', expiring.ACCOUNT, expiring.container_for(at), entry, headers,
-                               _targets(req, 'Delete-At'))
+                               params.targets(req, 'Delete-At'))
         self._send_update(req, name.device, update)
 
     @public
@@ -240,6 +221,10 @@ class ObjectServer(BaseStorageServer):
         """Write a tombstone: 204 if there was an object, 404 if not, 409 if older."""
         name = self._name(req)
         timestamp = request_timestamp(req)
+        params.targets(req, 'Container')
+        if_delete_at = req.headers.get('X-If-Delete-At')
+        if if_delete_at is not None:
+            normalize_delete_at(if_delete_at)
         df = self._diskfile(name)
         self._check_newer(df, timestamp)
         try:
@@ -251,7 +236,6 @@ class ObjectServer(BaseStorageServer):
             existed, meta = 'X-If-Delete-At' in req.headers, err.metadata
         except DiskFileNotExistError:
             existed, meta = False, {}
-        if_delete_at = req.headers.get('X-If-Delete-At')
         if if_delete_at is not None and meta.get('X-Delete-At') != if_delete_at:
             raise exc.HTTPPreconditionFailed(body='X-If-Delete-At does not match\n') if meta \
                 else exc.HTTPNotFound()
@@ -265,22 +249,13 @@ class ObjectServer(BaseStorageServer):
         """Suffix hashes of a partition (JSON), recalculating ``/<suffix>-<suffix>...``;
         or, with a JSON body ``{"op": "list", "suffixes": [...]}``, the file
         names of those suffixes' objects (see swiftlike.obj.sync)."""
-        segs = wsgi_path_to_str(req.environ['PATH_INFO']).strip('/').split('/')
-        suffixes = segs[2].split('-') if len(segs) == 3 else []
-        body = req.body
-        if body:
-            try:
-                suffixes = list(json.loads(body)['suffixes'])
-            except (ValueError, KeyError, TypeError):
-                raise exc.HTTPBadRequest(body='expected {"op": "list", "suffixes": [...]}\n') from None
-        if (len(segs) not in (2, 3) or segs[0] in ('.', '..') or not segs[1].isdigit()
-                or not all(isinstance(s, str) and len(s) == 3 and all(c in '0123456789abcdef' for c in s)
-                           for s in suffixes)):
-            raise exc.HTTPBadRequest(body='expected /<device>/<partition>[/<suffix>-<suffix>...]\n')
-        with device_errors(segs[0]):
+        device, partition, suffixes = parse_replicate_path(req.environ['PATH_INFO'])
+        body = request_body.read_body(req, limit=params.MAX_REPLICATE_BODY, seconds=self.conf.client_timeout)
+        with device_errors(device):
             if body:
-                return Response(json_body=self.store.suffix_files(segs[0], int(segs[1]), suffixes))
-            return Response(json_body=self.store.suffix_hashes(segs[0], int(segs[1]), suffixes))
+                suffixes = params.replicate_suffixes(body)
+                return Response(json_body=self.store.suffix_files(device, partition, suffixes))
+            return Response(json_body=self.store.suffix_hashes(device, partition, suffixes))
 
     @public
     def SYNC(self, req: Request) -> Response:
@@ -288,29 +263,20 @@ class ObjectServer(BaseStorageServer):
         201, 409 if this node has it or something newer, 422 for a body
         that does not match its metadata."""
         name = self._name(req)
-        kind = req.headers.get('X-Backend-Sync-Kind', '')
-        meta_length = req.headers.get('X-Backend-Sync-Meta-Length', '')
-        if kind not in ('data', 'ts', 'meta') or not meta_length.isdigit() \
-                or int(meta_length) > sync.MAX_META or (req.content_length or 0) < int(meta_length):
-            raise exc.HTTPBadRequest(body='SYNC needs X-Backend-Sync-Kind, -Meta-Length and Content-Length\n')
-        with timeout(self.conf.client_timeout):
-            raw = req.environ['wsgi.input'].read(int(meta_length))
-        try:
-            meta = sync.parse_meta(raw, name.path)
-            timestamp = Timestamp(meta['X-Timestamp'])
-        except ValueError as err:
-            raise exc.HTTPBadRequest(body=f'bad SYNC metadata: {err}\n') from None
+        kind, meta_length, data_length = params.sync_lengths(req)
+        raw = request_body.read_body_part(req, meta_length, seconds=self.conf.client_timeout)
+        pushed = params.sync_request(kind, raw, name.path, data_length)
+        meta = pushed.meta
         df = self._diskfile(name)
         if kind == 'meta':
             return self._sync_meta(df, name, meta)
-        self._check_newer(df, timestamp)
+        self._check_newer(df, pushed.timestamp)
         with device_errors(name.device):
             if kind == 'ts':
-                df.delete(timestamp)
+                df.delete(pushed.timestamp)
                 return exc.HTTPCreated()
-            size = (req.content_length or 0) - int(meta_length)
-            with df.writer(size) as writer:
-                etag, got = self._read_body(req, writer.write, size)
+            with df.writer(data_length) as writer:
+                etag, got = self._read_body(req, writer.write, data_length)
                 if etag != meta.get('ETag') or str(got) != meta.get('Content-Length'):
                     raise exc.HTTPUnprocessableEntity(body='body does not match its metadata\n')
                 writer.put(meta)
@@ -323,17 +289,6 @@ class ObjectServer(BaseStorageServer):
         except DiskFileNotExistError:
             raise exc.HTTPConflict(body='no data for this .meta\n') from None
         return exc.HTTPCreated()
-
-
-def _targets(req: Request, kind: str) -> list[UpdateTarget]:
-    """The X-<kind>-Host/-Device/-Partition targets of ``req``.
-
-    :raises HTTPBadRequest: if they are malformed
-    """
-    try:
-        return parse_update_targets(req.headers, kind)
-    except ValueError as err:
-        raise exc.HTTPBadRequest(body=f'{err}\n') from None
 
 
 def _verified(df: DiskFile, reader: ObjectReader) -> bytes:
