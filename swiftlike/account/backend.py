@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from swiftlike.common.db import DatabaseBroker
+from swiftlike.common.db import DatabaseBroker, int_field, text_field, timestamp_field
 from swiftlike.common.listing import ListingParams, list_rows
 from swiftlike.common.timestamp import Timestamp
 
@@ -54,11 +54,24 @@ class AccountBroker(DatabaseBroker):
                 'bytes_used': bytes_used}
         return self.put_item(item)
 
+    def check_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """A container row from elsewhere (a report, REPLICATE merge_items, a SYNC copy), checked.
+
+        :raises ValueError: for a missing or malformed field
+        """
+        if not isinstance(item, Mapping):
+            raise ValueError('a row must be a JSON object')
+        return {'name': text_field(item, 'name', name=True),
+                'put_timestamp': timestamp_field(item, 'put_timestamp'),
+                'delete_timestamp': timestamp_field(item, 'delete_timestamp'),
+                'object_count': int_field(item, 'object_count'),
+                'bytes_used': int_field(item, 'bytes_used')}
+
     def _merge_item(self, conn: sqlite3.Connection, item: Mapping[str, Any]) -> bool:
         row = conn.execute('SELECT put_timestamp, delete_timestamp, object_count, bytes_used '
                            'FROM container WHERE name = ?', (item['name'],)).fetchone()
         put_ts, del_ts = Timestamp(item['put_timestamp']), Timestamp(item['delete_timestamp'])
-        count, used = int(item['object_count']), int(item['bytes_used'])
+        count, used = item['object_count'], item['bytes_used']
         if row is not None:
             old_put, old_del = Timestamp(row[0]), Timestamp(row[1])
             if max(old_put, old_del) > max(put_ts, del_ts):

@@ -14,6 +14,7 @@ from swiftlike.common import constraints as cons
 from swiftlike.common import db_http, expiring
 from swiftlike.common.config import parse_conf
 from swiftlike.common.db import ConnectionPool
+from swiftlike.common.numbers import parse_int
 from swiftlike.common.request import StoragePath
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.timestamp import Timestamp
@@ -82,9 +83,8 @@ class AccountServer(db_http.ReplicationVerbs, BaseStorageServer):
         return exc.HTTPCreated() if created else exc.HTTPAccepted()
 
     def _put_report(self, req: Request, path: StoragePath) -> Response:
-        counts = (req.headers.get('X-Object-Count', ''), req.headers.get('X-Bytes-Used', ''))
-        if not all(c.isdigit() for c in counts):
-            raise exc.HTTPBadRequest(body='a container report needs X-Object-Count and X-Bytes-Used\n')
+        counts = (parse_int(req.headers.get('X-Object-Count'), what='X-Object-Count'),
+                  parse_int(req.headers.get('X-Bytes-Used'), what='X-Bytes-Used'))
         put_ts = _report_timestamp(req, 'X-Put-Timestamp')
         delete_ts = _report_timestamp(req, 'X-Delete-Timestamp')
         if path.account.startswith(expiring.AUTO_CREATE_PREFIX):
@@ -92,7 +92,7 @@ class AccountServer(db_http.ReplicationVerbs, BaseStorageServer):
                 self._broker(path).initialize(put_ts, account=path.account)
         broker, _ = self._live(path)
         with db_http.db_errors(path.device):
-            broker.put_container(path.container or '', put_ts, delete_ts, int(counts[0]), int(counts[1]))
+            broker.put_container(path.container or '', put_ts, delete_ts, *counts)
         return exc.HTTPCreated()
 
     @public

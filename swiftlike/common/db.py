@@ -19,7 +19,69 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseNotFoundError
+from swiftlike.common.numbers import INT64_MAX, NumberError
 from swiftlike.common.timestamp import Timestamp
+
+
+def text_field(item: Mapping[str, Any], key: str, *, name: bool = False) -> str:
+    """``item[key]`` if it is a str SQLite can store (UTF-8, no lone
+    surrogates); a ``name`` must also be non-empty and without NUL.
+
+    :raises ValueError: otherwise
+    """
+    value = item.get(key)
+    if not isinstance(value, str) or (name and (not value or '\x00' in value)):
+        raise ValueError(f'{key} must be a {"name" if name else "string"}')
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        raise ValueError(f'{key} is not valid Unicode') from None
+    return value
+
+
+def int_field(item: Mapping[str, Any], key: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    """``item[key]`` if it is an int (not a bool) in ``[minimum, maximum]``.
+
+    :raises ValueError: otherwise
+    """
+    value = item.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise NumberError(f'{key} must be a whole number from {minimum} to {maximum}')
+    return value
+
+
+def timestamp_field(item: Mapping[str, Any], key: str) -> str:
+    """``item[key]`` as an internal timestamp, if it is one (a str or a number).
+
+    :raises ValueError: otherwise
+    """
+    value = item.get(key)
+    if not isinstance(value, (str, int, float)):
+        raise ValueError(f'{key} must be a timestamp')
+    return Timestamp(value).internal
+
+
+def check_metadata(raw: object) -> dict[str, tuple[str, str]]:
+    """Stored metadata (JSON text of ``{key: [value, timestamp]}``), checked.
+
+    :raises ValueError: if it is not that
+    """
+    if raw is not None and not isinstance(raw, str):
+        raise ValueError('metadata must be JSON text')
+    try:
+        parsed = json.loads(raw or '{}')
+    except RecursionError:
+        raise ValueError('metadata nested too deep') from None
+    if not isinstance(parsed, dict):
+        raise ValueError('metadata must be a JSON object')
+    out = {}
+    for key, pair in parsed.items():
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError('metadata values are [value, timestamp]')
+        entry = {'key': key, 'value': pair[0], 'timestamp': pair[1]}
+        out[text_field(entry, 'key', name=True)] = (text_field(entry, 'value'),
+                                                      timestamp_field(entry, 'timestamp'))
+    return out
 
 
 class ConnectionPool:
@@ -204,10 +266,18 @@ class DatabaseBroker:
                                                         timestamp.internal))
 
     def merge_info(self, info: Mapping[str, Any]) -> None:
-        """Merge another replica's put and delete timestamps and metadata, newest winning."""
-        self.update_put_timestamp(Timestamp(info['put_timestamp']))
-        self.mark_deleted(Timestamp(info['delete_timestamp']))
-        self.update_metadata(self.metadata(info))
+        """Merge another replica's put and delete timestamps and metadata, newest winning.
+
+        :raises ValueError: if ``info`` lacks them or they are malformed
+        """
+        if not isinstance(info, Mapping):
+            raise ValueError('info must be a JSON object')
+        put_timestamp = Timestamp(timestamp_field(info, 'put_timestamp'))
+        delete_timestamp = Timestamp(timestamp_field(info, 'delete_timestamp'))
+        metadata = check_metadata(info.get('metadata'))
+        self.update_put_timestamp(put_timestamp)
+        self.mark_deleted(delete_timestamp)
+        self.update_metadata(metadata)
 
     # -- replication ----------------------------------------------------------------
 
@@ -233,19 +303,35 @@ class DatabaseBroker:
         return [dict(r) for r in rows]
 
     def merge_items(self, items: Sequence[Mapping[str, Any]], source_id: str | None = None) -> None:
-        """Merge rows from another replica (newest wins) and advance its sync point."""
+        """Merge rows from another replica (newest wins) and advance its sync point.
+
+        :raises ValueError: if any row is malformed (then none is merged)
+        """
+        rows = [self.check_item(item) for item in items]
+        sync_point = max((int_field(i, 'ROWID', minimum=-1) if 'ROWID' in i else 0 for i in items), default=0)
         with self.connect() as conn, conn:
             conn.execute('BEGIN IMMEDIATE')
-            for item in items:
-                self._merge_item(conn, item)
+            for row in rows:
+                self._merge_item(conn, row)
         if source_id and items:
-            self.set_sync(source_id, max(int(i.get('ROWID', 0)) for i in items))
+            self.set_sync(source_id, sync_point)
+
+    def check_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """A row from elsewhere with every field checked (and timestamps normalised).
+
+        :raises ValueError: if it is not a row of this table
+        """
+        raise NotImplementedError
 
     def put_item(self, item: Mapping[str, Any]) -> bool:
-        """Merge one row in its own transaction; False if what is stored is newer."""
+        """Merge one row in its own transaction; False if what is stored is newer.
+
+        :raises ValueError: if the row is malformed
+        """
+        row = self.check_item(item)
         with self.connect() as conn, conn:
             conn.execute('BEGIN IMMEDIATE')
-            return self._merge_item(conn, item)
+            return self._merge_item(conn, row)
 
     def _merge_item(self, conn: sqlite3.Connection, item: Mapping[str, Any]) -> bool:
         raise NotImplementedError

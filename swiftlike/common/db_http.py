@@ -4,7 +4,6 @@ the REPLICATE verb's operations."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,12 +22,18 @@ from swiftlike.common.exceptions import (
     DeviceUnavailableError,
 )
 from swiftlike.common.listing import ListingParams, format_listing
+from swiftlike.common.numbers import INT64_MAX, parse_int
 from swiftlike.common.request import StoragePath
+from swiftlike.common.request_body import is_text, parse_json, read_body
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import public
 
-#: Most rows a REPLICATE get_items returns.
+#: Most rows a REPLICATE get_items returns or merge_items takes.
 MAX_ITEMS: Final = 10000
+#: Largest REPLICATE body: MAX_ITEMS rows with long names fit.
+MAX_REPLICATE_BODY: Final = 32 << 20
+#: Longest X-Backend-Source-Id (a database id is a 36-character UUID).
+MAX_SOURCE_ID: Final = 256
 
 
 def db_path(devices: Path, device: str, partition: int, account: str, container: str | None, *,
@@ -77,22 +82,24 @@ def metadata_headers(broker: DatabaseBroker, info: dict[str, Any]) -> dict[str, 
 def listing_params(req: Request, max_limit: int) -> ListingParams:
     """Parse limit, marker, end_marker, prefix, delimiter and reverse.
 
-    :raises ConstraintError: 412 for a limit over ``max_limit``, 400 for bad values
+    :raises ConstraintError: 412 for invalid UTF-8 or a limit over
+        ``max_limit`` (as Swift); 400 for a limit that is not ASCII digits,
+        a delimiter longer than one character, or NUL in any parameter
     """
     try:
         query = {k: req.GET.get(k, '') for k in ('limit', 'marker', 'end_marker', 'prefix',
                                                   'delimiter', 'reverse', 'format')}
     except UnicodeDecodeError:
-        raise ConstraintError('invalid UTF-8 in query string') from None
+        raise ConstraintError('invalid UTF-8 in query string', status=412) from None
+    if any('\x00' in v for v in query.values()):
+        raise ConstraintError('NUL in query string')
+    if len(query['delimiter']) > 1:
+        raise ConstraintError('delimiter must be one character')
     limit = max_limit
     if query['limit']:
-        if not query['limit'].isdigit():
-            raise ConstraintError(f'invalid limit {query["limit"]!r}')
-        limit = int(query['limit'])
+        limit = parse_int(query['limit'], what='limit')
         if limit > max_limit:
             raise ConstraintError(f'maximum limit is {max_limit}', status=412)
-    if len(query['delimiter']) > 1 or any('\x00' in v for v in query.values()):
-        raise ConstraintError('bad delimiter or NUL in query')
     return ListingParams(limit=limit, marker=query['marker'], end_marker=query['end_marker'],
                          prefix=query['prefix'], delimiter=query['delimiter'],
                          reverse=query['reverse'].lower() in ('true', '1', 'yes', 'on'))
@@ -125,32 +132,76 @@ def listing_response(req: Request, entries: list[dict[str, Any]], kind: str, nam
     return resp
 
 
-def _check_info(info: dict[str, Any]) -> None:
-    """:raises ValueError: unless ``info`` has valid timestamps and metadata"""
-    Timestamp(info['put_timestamp'])
-    Timestamp(info['delete_timestamp'])
-    for value, timestamp in json.loads(info.get('metadata') or '{}').values():
-        if not isinstance(value, str):
-            raise ValueError('metadata values are strings')
-        Timestamp(timestamp)
-
-
 def receive_db(broker: DatabaseBroker, req: Request, tmp_dir: Path, read_timeout: float) -> Response:
-    """SYNC: a whole-database copy (see swiftlike.common.db_sync); 201."""
+    """SYNC: a whole-database copy (see swiftlike.common.db_sync); 201.
+
+    :raises HTTPBadRequest: for missing or malformed headers
+    """
     source_id = req.headers.get('X-Backend-Source-Id', '')
-    max_row = req.headers.get('X-Backend-Source-Max-Row', '')
-    if not source_id or not max_row.isdigit() or req.content_length is None:
+    max_row = parse_int(req.headers.get('X-Backend-Source-Max-Row'), what='X-Backend-Source-Max-Row',
+                        minimum=-1)
+    if not source_id or len(source_id) > MAX_SOURCE_ID or not source_id.isprintable() \
+            or req.content_length is None:
         raise exc.HTTPBadRequest(body='SYNC needs X-Backend-Source-Id, -Max-Row and Content-Length\n')
     try:
         result = db_sync.receive(broker, req.environ['wsgi.input'], req.content_length, tmp_dir=tmp_dir,
-                                 source_id=source_id, source_max_row=int(max_row),
+                                 source_id=source_id, source_max_row=max_row,
                                  read_timeout=lambda: timeout(read_timeout))
     except ValueError as err:
         raise exc.HTTPUnprocessableEntity(body=f'{err}\n') from None
     return Response(status=201, json_body={'result': result})
 
 
-def replicate(broker: DatabaseBroker, req: Request) -> Response:
+def _text_arg(body: dict[str, Any], key: str) -> str:
+    value = body.get(key) or ''
+    if not is_text(value, nul=False) or len(value) > MAX_SOURCE_ID:
+        raise ConstraintError(f'{key} must be a string')
+    return str(value)
+
+
+def _int_arg(body: dict[str, Any], key: str, default: int, *, minimum: int, maximum: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ConstraintError(f'{key} must be a whole number from {minimum} to {maximum}')
+    return value
+
+
+def _get_items(broker: DatabaseBroker, body: dict[str, Any]) -> Response:
+    since = _int_arg(body, 'since', -1, minimum=-1, maximum=INT64_MAX)
+    limit = _int_arg(body, 'limit', MAX_ITEMS, minimum=0, maximum=INT64_MAX)
+    return Response(json_body=broker.get_items_since(since, min(limit, MAX_ITEMS)))
+
+
+def _merge_items(broker: DatabaseBroker, body: dict[str, Any]) -> Response:
+    items = body.get('items', [])
+    if not isinstance(items, list) or len(items) > MAX_ITEMS:
+        raise ConstraintError(f'items must be a list of at most {MAX_ITEMS} rows')
+    try:
+        broker.merge_items(items, _text_arg(body, 'source_id') or None)
+    except ValueError as err:
+        raise ConstraintError(f'bad row: {str(err)[:100]}') from None
+    return Response(status=202)
+
+
+def _merge_info(broker: DatabaseBroker, body: dict[str, Any]) -> Response:
+    try:
+        broker.merge_info(body.get('info'))  # type: ignore[arg-type]
+    except ValueError as err:
+        raise ConstraintError(f'bad info: {str(err)[:100]}') from None
+    return Response(status=202)
+
+
+def _sync(broker: DatabaseBroker, body: dict[str, Any]) -> Response:
+    remote_id = _text_arg(body, 'remote_id')
+    info = broker.get_info()
+    info['sync_point'] = broker.get_sync(remote_id)
+    return Response(json_body=info)
+
+
+_OPS = {'sync': _sync, 'get_items': _get_items, 'merge_items': _merge_items, 'merge_info': _merge_info}
+
+
+def replicate(broker: DatabaseBroker, req: Request, read_timeout: float) -> Response:
     """REPLICATE with a JSON body ``{"op": ...}``:
 
     * ``sync``: this replica's id, max row, timestamps, metadata, and its
@@ -158,29 +209,18 @@ def replicate(broker: DatabaseBroker, req: Request) -> Response:
     * ``get_items``: rows after ``since`` (at most ``limit``);
     * ``merge_items``: merge ``items`` from ``source_id``, newest winning;
     * ``merge_info``: merge ``info`` (put and delete timestamps, metadata).
+
+    :raises ConstraintError: 400 for a body that is not JSON, an unknown op,
+        or arguments of the wrong type or out of range (checked before any
+        change); 413 for a body over ``MAX_REPLICATE_BODY``
     """
-    try:
-        body = json.loads(req.body or b'{}')
-        op = body['op']
-        if op == 'merge_info':
-            _check_info(body['info'])
-    except (ValueError, KeyError, TypeError):
-        raise exc.HTTPBadRequest(body='REPLICATE needs a JSON body with an "op"\n') from None
-    if op == 'sync':
-        info = broker.get_info()
-        info['sync_point'] = broker.get_sync(str(body.get('remote_id', '')))
-        return Response(json_body=info)
-    if op == 'get_items':
-        items = broker.get_items_since(int(body.get('since', -1)), min(int(body.get('limit', MAX_ITEMS)),
-                                                                         MAX_ITEMS))
-        return Response(json_body=items)
-    if op == 'merge_items':
-        broker.merge_items(list(body.get('items', [])), str(body.get('source_id') or '') or None)
-        return Response(status=202)
-    if op == 'merge_info':
-        broker.merge_info(body['info'])
-        return Response(status=202)
-    raise exc.HTTPBadRequest(body=f'unknown REPLICATE op {op!r}\n')
+    raw = read_body(req, limit=MAX_REPLICATE_BODY, seconds=read_timeout)
+    body = parse_json(raw or b'{}', 'REPLICATE body')
+    op = body.get('op') if isinstance(body, dict) else None
+    handler = _OPS.get(op) if isinstance(op, str) else None
+    if handler is None:
+        raise ConstraintError('REPLICATE needs a JSON body with a known "op"')
+    return handler(broker, body)
 
 
 class ReplicationVerbs:
@@ -201,7 +241,7 @@ class ReplicationVerbs:
         path = self._path(req)
         broker = self._broker(path)
         with db_errors(path.device):
-            return replicate(broker, req)
+            return replicate(broker, req, self.conf.client_timeout)
 
     @public
     def SYNC(self, req: Request) -> Response:

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from swiftlike.common.db import DatabaseBroker
+from swiftlike.common.db import DatabaseBroker, int_field, text_field, timestamp_field
 from swiftlike.common.listing import ListingParams, list_rows
 from swiftlike.common.timestamp import Timestamp
 
@@ -52,6 +52,20 @@ class ContainerBroker(DatabaseBroker):
                 'content_type': content_type, 'etag': etag, 'deleted': int(deleted)}
         return self.put_item(item)
 
+    def check_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """An object row from elsewhere (REPLICATE merge_items, a SYNC copy), checked.
+
+        :raises ValueError: for a missing or malformed field
+        """
+        if not isinstance(item, Mapping):
+            raise ValueError('a row must be a JSON object')
+        return {'name': text_field(item, 'name', name=True),
+                'created_at': timestamp_field(item, 'created_at'),
+                'size': int_field(item, 'size'),
+                'content_type': text_field(item, 'content_type'),
+                'etag': text_field(item, 'etag'),
+                'deleted': int_field(item, 'deleted', maximum=1)}
+
     def _merge_item(self, conn: sqlite3.Connection, item: Mapping[str, Any]) -> bool:
         row = conn.execute('SELECT created_at FROM object WHERE name = ?', (item['name'],)).fetchone()
         if row is not None:
@@ -60,8 +74,8 @@ class ContainerBroker(DatabaseBroker):
             conn.execute('DELETE FROM object WHERE name = ?', (item['name'],))
         conn.execute('INSERT INTO object (name, created_at, size, content_type, etag, deleted) '
                      'VALUES (?, ?, ?, ?, ?, ?)',
-                     (item['name'], item['created_at'], int(item['size']), item['content_type'],
-                      item['etag'], int(item['deleted'])))
+                     (item['name'], item['created_at'], item['size'], item['content_type'],
+                      item['etag'], item['deleted']))
         return True
 
     def list_objects(self, params: ListingParams) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ from swiftlike.common import constraints as cons
 from swiftlike.common import db_http, expiring
 from swiftlike.common.config import parse_conf
 from swiftlike.common.db import ConnectionPool
-from swiftlike.common.request import StoragePath, parse_update_targets
+from swiftlike.common.numbers import parse_int
+from swiftlike.common.request import StoragePath, UpdateTarget, parse_update_targets
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
@@ -66,11 +67,14 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
             raise exc.HTTPNotFound(headers={'X-Backend-Delete-Timestamp': str(info['delete_timestamp'])})
         return broker, info
 
-    def _report(self, req: Request, broker: ContainerBroker) -> None:
+    @staticmethod
+    def _account_targets(req: Request) -> list[UpdateTarget]:
         try:
-            targets = parse_update_targets(req.headers, 'Account')
+            return parse_update_targets(req.headers, 'Account')
         except ValueError as err:
             raise exc.HTTPBadRequest(body=f'{err}\n') from None
+
+    def _report(self, req: Request, broker: ContainerBroker, targets: list[UpdateTarget]) -> None:
         if targets:
             reporting.report(broker, targets, trans_id=req.headers.get('X-Trans-Id', '-'),
                              conn_timeout=self.conf.conn_timeout, node_timeout=self.conf.node_timeout)
@@ -83,6 +87,7 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         if path.obj is not None:
             return self._put_row(req, path, timestamp)
         cons.check_metadata(req.headers, 'container', self.limits)
+        targets = self._account_targets(req)
         broker = self._broker(path)
         with db_http.db_errors(path.device):
             created = broker.initialize(timestamp, account=path.account, container=path.container)
@@ -91,18 +96,19 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
                 broker.update_put_timestamp(timestamp)
                 created = was_deleted and not broker.is_deleted()
             broker.update_metadata(db_http.metadata_updates(req, META_PREFIXES, timestamp))
-        self._report(req, broker)
+        self._report(req, broker, targets)
         return exc.HTTPCreated() if created else exc.HTTPAccepted()
 
     def _put_row(self, req: Request, path: StoragePath, timestamp: Timestamp) -> Response:
-        size = req.headers.get('X-Size', '')
-        if not size.isdigit() or 'X-Content-Type' not in req.headers or 'X-Etag' not in req.headers:
+        size = parse_int(req.headers.get('X-Size'), what='X-Size')
+        fields = (req.headers.get('X-Content-Type'), req.headers.get('X-Etag'))
+        if not all(f is not None and '\x00' not in f for f in fields):
             raise exc.HTTPBadRequest(body='an object row needs X-Size, X-Content-Type and X-Etag\n')
         broker = self._broker(path)
         with db_http.db_errors(path.device):
             if path.account.startswith(expiring.AUTO_CREATE_PREFIX) and not broker.exists():
                 broker.initialize(timestamp, account=path.account, container=path.container)
-            broker.put_object(path.obj or '', timestamp, int(size), req.headers['X-Content-Type'],
+            broker.put_object(path.obj or '', timestamp, size, req.headers['X-Content-Type'],
                               req.headers['X-Etag'])
         return exc.HTTPCreated()
 
@@ -116,12 +122,13 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
             with db_http.db_errors(path.device):
                 broker.put_object(path.obj, timestamp, 0, '', '', deleted=True)
             return exc.HTTPNoContent()
+        targets = self._account_targets(req)
         broker, _ = self._live(path)
         with db_http.db_errors(path.device):
             if not broker.is_empty():
                 raise exc.HTTPConflict(body='container not empty\n')
             broker.mark_deleted(timestamp)
-        self._report(req, broker)
+        self._report(req, broker, targets)
         return exc.HTTPNoContent()
 
     def _stat_headers(self, broker: ContainerBroker, info: dict[str, object]) -> dict[str, str]:
