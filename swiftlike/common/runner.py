@@ -17,6 +17,7 @@ from typing import Any
 
 from swiftlike.common.config import section_conf
 from swiftlike.common.exceptions import ConfigError
+from swiftlike.common.server_conf import ServerConf, connection_cap, raise_nofile_limit
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +26,6 @@ class _Stop(Exception):
     """Thrown into a worker's main green thread to stop accepting."""
 #: Seconds a worker may take to finish its requests after SIGHUP/SIGTERM.
 GRACE = 30.0
-#: Seconds an idle keep-alive connection is kept open.
-KEEPALIVE = 60.0
 
 
 def setup_logging(level: str, name: str) -> None:
@@ -51,38 +50,12 @@ def _load(conf_path: Path) -> Any:
     return loadapp(f'config:{conf_path}')
 
 
-class _InFlight:
-    """Counts requests being answered (until their body is closed), so a
-    stopping worker waits for those, not for idle keep-alive connections."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.count = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        self.count += 1
-        try:
-            body = self.app(environ, start_response)
-        except BaseException:
-            self.count -= 1
-            raise
-        return self._tracked(body)
-
-    def _tracked(self, body: Any) -> Any:
-        try:
-            yield from body
-        finally:
-            close = getattr(body, 'close', None)
-            if close:
-                close()
-            self.count -= 1
-
-
-def _serve(sock: Any, conf_path: Path, max_clients: int) -> None:
+def _serve(sock: Any, conf_path: Path, conf: ServerConf) -> None:
     """A worker: load the app, serve until told to stop, finish in-flight requests."""
     import eventlet
-    import eventlet.wsgi
     import greenlet
+
+    from swiftlike.common.http_server import WsgiServer
 
     # A signal handler runs inside the hub (or a request's green thread),
     # where raising does not reach the accept loop and a timer it schedules
@@ -104,27 +77,26 @@ def _serve(sock: Any, conf_path: Path, max_clients: int) -> None:
 
     signal.signal(signal.SIGHUP, stop)
     signal.signal(signal.SIGTERM, stop)
-    app = _InFlight(_load(conf_path))
-    pool = eventlet.GreenPool(max_clients)
+    cap = connection_cap(conf.max_connections, raise_nofile_limit(2 * conf.max_connections))
+    if cap < conf.max_connections:
+        logger.warning('max_connections %d lowered to %d, half the open-files limit',
+                       conf.max_connections, cap)
+    server = WsgiServer(sock, _load(conf_path), conf, cap=cap)
     try:
-        # header names go out as the app wrote them (S3 clients read x-amz-meta-* names as sent)
-        eventlet.wsgi.server(sock, app, custom_pool=pool, log_output=False, keepalive=KEEPALIVE,
-                             minimum_chunk_size=65536, capitalize_response_headers=False)
+        server.serve_forever()
     except (_Stop, KeyboardInterrupt):
         pass
-    deadline = time.monotonic() + GRACE
-    while app.count and time.monotonic() < deadline:
-        eventlet.sleep(0.05)
+    server.stop(GRACE)
 
 
 class _Arbiter:
     """Keeps ``workers`` children serving ``sock``."""
 
-    def __init__(self, sock: Any, conf_path: Path, workers: int, max_clients: int) -> None:
+    def __init__(self, sock: Any, conf_path: Path, conf: ServerConf) -> None:
         self.sock = sock
         self.conf_path = conf_path
-        self.workers = workers
-        self.max_clients = max_clients
+        self.workers = conf.workers
+        self.conf = conf
         self.children: set[int] = set()
         self.stopping = False
         self.reload = False
@@ -133,7 +105,7 @@ class _Arbiter:
         pid = os.fork()
         if pid == 0:
             try:
-                _serve(self.sock, self.conf_path, self.max_clients)
+                _serve(self.sock, self.conf_path, self.conf)
             finally:
                 os._exit(0)
         self.children.add(pid)
@@ -198,10 +170,8 @@ def run_wsgi(name: str, argv: list[str] | None = None, required: tuple[type, ...
     args = parser.parse_args(argv)
     conf_path = args.conf.resolve()
     try:
-        conf = section_conf(conf_path, 'DEFAULT')
-        ip, port = conf.get('bind_ip', '0.0.0.0'), int(conf.get('bind_port', '8080'))
-        workers, max_clients = int(conf.get('workers', '1')), int(conf.get('max_clients', '1024'))
-        setup_logging(conf.get('log_level', 'INFO'), name)
+        conf = ServerConf.from_defaults(section_conf(conf_path, 'DEFAULT'))
+        setup_logging(conf.log_level, name)
         check_pipeline(_load(conf_path), required)   # fail fast, before forking, on a bad config
     except Exception as err:   # any config error ends the command with a message
         print(f'swiftlike-{name}: {conf_path}: {err}', file=sys.stderr)
@@ -210,9 +180,9 @@ def run_wsgi(name: str, argv: list[str] | None = None, required: tuple[type, ...
         warnings.simplefilter('ignore')
         import eventlet
     eventlet.monkey_patch()
-    sock = eventlet.listen((ip, port), backlog=4096)
-    logger.info('%s listening on %s:%s with %d workers', name, ip, port, workers)
-    if workers == 0:
-        _serve(sock, conf_path, max_clients)
+    sock = eventlet.listen((conf.bind_ip, conf.bind_port), backlog=4096)
+    logger.info('%s listening on %s:%s with %d workers', name, conf.bind_ip, conf.bind_port, conf.workers)
+    if conf.workers == 0:
+        _serve(sock, conf_path, conf)
         return 0
-    return _Arbiter(sock, conf_path, workers, max_clients).run()
+    return _Arbiter(sock, conf_path, conf).run()

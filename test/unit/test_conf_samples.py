@@ -12,6 +12,7 @@ import pytest
 from swiftlike.account.conf import AccountServerConf
 from swiftlike.common.middleware.healthcheck import HealthCheckConf
 from swiftlike.common.middleware.recon import ReconConf
+from swiftlike.common.server_conf import ServerConf
 from swiftlike.container.conf import ContainerServerConf
 from swiftlike.daemons import DAEMONS, daemon_class
 from swiftlike.obj.conf import ObjectServerConf
@@ -52,5 +53,17 @@ def test_every_section_key_is_an_option_and_every_option_is_set(kind):
 @pytest.mark.parametrize('kind', sorted(APPS))
 def test_every_default_key_is_an_option_of_some_section(kind):
     merged, _ = read(kind)
-    used = set().union(*({f.name for f in dataclasses.fields(cls)} for cls in sections(kind).values()))
+    classes = [*sections(kind).values(), ServerConf]
+    used = set().union(*({f.name for f in dataclasses.fields(cls)} for cls in classes))
     assert set(merged.defaults()) <= used, set(merged.defaults()) - used
+
+
+@pytest.mark.parametrize('kind', [*sorted(APPS), 'proxy'])
+def test_every_server_option_is_in_default(kind):
+    """The WSGI server layer (common.server_conf) reads [DEFAULT] of every server's ini."""
+    merged = ConfigParser(interpolation=None)
+    merged.read(TOP / 'etc' / f'{kind}-server.conf-sample')
+    fields = {f.name for f in dataclasses.fields(ServerConf)}
+    assert fields <= set(merged.defaults()), fields - set(merged.defaults())
+    parsed = ServerConf.from_defaults(dict(merged.defaults()))
+    assert parsed == ServerConf(bind_port=parsed.bind_port)     # the samples show the defaults
