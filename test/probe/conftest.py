@@ -16,7 +16,9 @@ import pytest
 
 from rings import Ring
 from swiftlike.common import recon
+from swiftlike.common.db_http import db_path
 from swiftlike.common.swift_conf import SwiftConf
+from swiftlike.obj import layout
 from test.functional.devcluster_fixture import start_cluster
 
 
@@ -74,6 +76,22 @@ class Probe:
 
     def device_dir(self, device: str) -> Path:
         return self.cluster.data / 'srv' / device[1:] / device
+
+    def object_files(self, device: str, container: str, obj: str) -> list[str]:
+        """The file names in ``obj``'s hash directory on ``device`` (none if it has none)."""
+        part = self.rings['object'].get_part(self.account(), container, obj)
+        name_hash = layout.object_hash(self.account(), container, obj, prefix=self.hash_prefix,
+                                       suffix=self.hash_suffix)
+        hash_dir = (self.device_dir(device) / 'objects' / str(part) / layout.suffix_of(name_hash)
+                    / name_hash)
+        return sorted(os.listdir(hash_dir)) if hash_dir.is_dir() else []
+
+    def db_file(self, device: str, container: str | None = None) -> Path:
+        """Where the account's (or ``container``'s) database lives on ``device``."""
+        kind = 'account' if container is None else 'container'
+        part = self.rings[kind].get_part(self.account(), container)
+        return db_path(self.cluster.data / 'srv' / device[1:], device, part, self.account(), container,
+                       prefix=self.hash_prefix, suffix=self.hash_suffix, mount_check=False)
 
     def once(self, daemon: str) -> dict[str, int]:
         """One pass of ``daemon`` on every node; its counts summed over the nodes."""
