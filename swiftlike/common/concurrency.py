@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 with warnings.catch_warnings():
     warnings.simplefilter('ignore')      # eventlet announces its maintenance mode on import
     import eventlet
+    import eventlet.queue
 
 T = TypeVar('T')
 
@@ -52,3 +53,47 @@ def run_batches(calls: Sequence[Callable[[], T]], *, width: int, limit: float) -
     for start in range(0, len(calls), width):
         results += run_all(calls[start:start + width], limit=limit)
     return results
+
+
+class Feeder:
+    """Hands chunks to ``send`` in a green thread of its own, with up to
+    ``depth`` chunks queued, so one slow receiver does not stall the others
+    until its queue is full. After ``send`` fails, further chunks are dropped
+    and :attr:`error` holds what it raised."""
+
+    _DONE: Final = object()
+
+    def __init__(self, send: Callable[[bytes], object], *, depth: int = 8) -> None:
+        self._send = send
+        self._queue: eventlet.queue.Queue = eventlet.queue.Queue(depth)
+        self.error: BaseException | None = None
+        self._thread = eventlet.spawn(self._run)
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not self._DONE:
+            if self.error is None:
+                try:
+                    self._send(chunk)
+                except (Exception, eventlet.Timeout) as err:
+                    self.error = err
+
+    def put(self, chunk: bytes) -> bool:
+        """Queue ``chunk`` (waiting while the queue is full); False once ``send`` failed."""
+        if self.error is not None:
+            return False
+        self._queue.put(chunk)
+        return self.error is None
+
+    def finish(self, limit: float) -> BaseException | None:
+        """Wait up to ``limit`` seconds for every queued chunk to be sent; the
+        error, if ``send`` failed or the wait ran out."""
+        self._queue.put(self._DONE)
+        with eventlet.Timeout(limit, False):
+            self._thread.wait()
+            return self.error
+        self._thread.kill()
+        return self.error or eventlet.Timeout(limit)
+
+    def abort(self) -> None:
+        """Stop at once, dropping what is queued."""
+        self._thread.kill()

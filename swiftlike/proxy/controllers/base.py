@@ -3,16 +3,14 @@ info (cached), authorization, and passing a backend answer on."""
 
 from __future__ import annotations
 
-import http.client
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from webob import Request, Response, exc
 
 from swiftlike.common import env_keys, expiring
-from swiftlike.common.concurrency import Timeout, timeout
 from swiftlike.common.constraints import Constraints
 from swiftlike.common.request import update_targets
 from swiftlike.common.ring_watcher import RingWatcher
@@ -210,19 +208,3 @@ def delete_at_targets(state: ProxyState, delete_at: str | None, count: int) -> l
     for target in targets:
         target['X-Delete-At-Container'] = container
     return targets
-
-
-def stream_body(conn: http.client.HTTPConnection, resp: http.client.HTTPResponse,
-                node_timeout: float) -> Iterator[bytes]:
-    """A backend response body, chunk by chunk, closing the connection at the end."""
-    try:
-        while True:
-            with timeout(node_timeout):
-                chunk = resp.read(65536)
-            if not chunk:
-                return
-            yield chunk
-    except (OSError, Timeout, http.client.HTTPException):
-        return
-    finally:
-        conn.close()

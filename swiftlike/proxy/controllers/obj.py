@@ -1,9 +1,8 @@
-"""Object requests: GET/HEAD streamed from the first good node, PUT (see
-obj_put), POST metadata, DELETE. (Server-side copy is the copy filter's.)"""
+"""Object requests: GET/HEAD (see obj_get), PUT (see obj_put), POST metadata,
+DELETE. (Server-side copy is the copy filter's.)"""
 
 from __future__ import annotations
 
-import http.client
 import math
 import time
 from typing import Final
@@ -11,13 +10,10 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
-from swiftlike.common.concurrency import Timeout, timeout
 from swiftlike.common.numbers import parse_int
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
-from swiftlike.proxy.backend import BackendResult, iter_nodes
 from swiftlike.proxy.controllers.base import (
-    HOP_BY_HOP,
     ProxyState,
     VPath,
     authorize,
@@ -26,59 +22,12 @@ from swiftlike.proxy.controllers.base import (
     container_info,
     delete_at_targets,
     quorum_response,
-    stream_body,
 )
+from swiftlike.proxy.controllers.obj_get import open_object
 from swiftlike.proxy.controllers.obj_put import content_type_for, put_object, read_client_body
 
-#: Answers of a node that end the search for the object.
-FINAL: Final = {200, 206, 304, 412, 416}
 #: The latest X-Delete-At taken: 9999999999 (year 2286), as ten digits hold.
 MAX_DELETE_AT: Final = 10 ** 10 - 1
-
-
-def open_object(state: ProxyState, req: Request, path: VPath, method: str) -> Response:
-    """GET or HEAD from the first node that has it (a newer tombstone seen
-    on an earlier node wins over an older copy)."""
-    ring = state.object_ring.ring
-    part = ring.get_part(path.account, path.container, path.obj)
-    headers = backend_headers(req)
-    tombstone = ''
-    seen: list[BackendResult] = []
-    for node in iter_nodes(ring, part, state.backend.limiter):
-        try:
-            conn = state.backend.connect(node, method, f'/{part}{path.backend_path}', headers)
-        except (OSError, Timeout, http.client.HTTPException):
-            continue                                  # counted by connect
-        try:
-            with timeout(state.backend.node_timeout):
-                resp = conn.getresponse()
-        except (OSError, Timeout, http.client.HTTPException):
-            conn.close()
-            seen.append(BackendResult(503, {}, b'', node, 'io'))
-            continue
-        seen.append(BackendResult(resp.status, {}, b'', node))
-        if resp.status in FINAL and resp.getheader('X-Backend-Timestamp', '') >= tombstone:
-            state.backend.judge(seen, client_of(req))
-            return _passed(state, method, conn, resp)
-        resp.read()
-        conn.close()
-        if resp.status == 404:
-            tombstone = max(tombstone, resp.getheader('X-Backend-Timestamp', ''))
-    state.backend.judge(seen, client_of(req))
-    return exc.HTTPNotFound()
-
-
-def _passed(state: ProxyState, method: str, conn: http.client.HTTPConnection,
-            resp: http.client.HTTPResponse) -> Response:
-    """A node's answer to GET or HEAD, passed on to the client (its body streamed)."""
-    passed = HOP_BY_HOP - {'content-length'}
-    headerlist = [(k, v) for k, v in resp.getheaders() if k.lower() not in passed]
-    if method == 'GET' and resp.status not in (304, 412):
-        body = stream_body(conn, resp, state.backend.node_timeout)
-    else:
-        body = iter(())      # an app_iter given up front keeps webob off Content-Length
-        conn.close()
-    return Response(status=resp.status, headerlist=headerlist, app_iter=body)
 
 
 def _delete_at(req: Request, now: float) -> dict[str, str]:

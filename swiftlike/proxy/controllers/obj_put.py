@@ -1,25 +1,30 @@
-"""Object PUT: the body streamed to every replica at once (primaries, with
-handoffs standing in for primaries that cannot be reached), 201 once a
-quorum of the object's *primaries* has stored it: handoff copies add
+"""Object PUT: every primary asked at once with ``Expect: 100-continue``
+(a handoff takes the place of a primary that cannot be reached or refuses
+with a 5xx such as 507), the body streamed to all of them in parallel, 201
+once a quorum of the object's *primaries* has stored it: handoff copies add
 durability but never make up the quorum, so an acknowledged object is
-always where a read from its primaries finds it."""
+always where a read from its primaries finds it. A client error that a
+quorum of primaries gives before the body (412 for ``If-None-Match: *``, 409)
+is the answer, and no byte of the body is read."""
 
 from __future__ import annotations
 
-import http.client
 import mimetypes
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 from typing import Final
 
 from webob import Request, Response, exc
 
 from rings import Device
-from swiftlike.common.concurrency import Timeout, timeout
+from swiftlike.common.concurrency import run_all, timeout
 from swiftlike.common.http import HTTPClientDisconnect
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
-from swiftlike.proxy.backend import BackendResult, best_response, iter_nodes, quorum_size
+from swiftlike.proxy.backend import BackendResult, best_response, quorum_size
 from swiftlike.proxy.controllers.base import (
     ProxyState,
     VPath,
@@ -27,15 +32,9 @@ from swiftlike.proxy.controllers.base import (
     client_of,
     delete_at_targets,
 )
+from swiftlike.proxy.putter import Putter, open_put
 
 CHUNK: Final = 65536
-
-
-@dataclass
-class _Target:
-    node: Device
-    conn: http.client.HTTPConnection
-    primary: bool
 
 
 def read_client_body(req: Request, client_timeout: float) -> Iterator[bytes]:
@@ -65,67 +64,69 @@ def content_type_for(req: Request, obj: str) -> str:
     return mimetypes.guess_type(obj)[0] or 'application/octet-stream'
 
 
-def _connect_all(state: ProxyState, req: Request, path: VPath, headers: list[dict[str, str]]
-                 ) -> list[_Target]:
+@dataclass(frozen=True)
+class _Early:
+    """A node's final answer, given before any of the body was sent."""
+
+    result: BackendResult
+    primary: bool
+
+
+def _open_all(state: ProxyState, path: VPath, headers: list[dict[str, str]]
+              ) -> tuple[list[Putter], list[_Early]]:
+    """Open a PUT to every primary at once, each with ``Expect: 100-continue``.
+    A primary that cannot be reached, or answers 507 or another 5xx before
+    the body, has its place taken by the next handoff (with its headers, so
+    its share of the container updates). Returns the nodes ready for the
+    body, and every final answer given before it (a 409 or 412 among them)."""
     ring = state.object_ring.ring
     part = ring.get_part(path.account, path.container, path.obj)
     primaries = ring.get_part_nodes(part)
-    wanted = len(primaries)
-    targets: list[_Target] = []
-    for node in iter_nodes(ring, part, state.backend.limiter):
-        if len(targets) == wanted:
-            break
-        try:
-            conn = state.backend.connect(node, 'PUT', f'/{part}{path.backend_path}', headers[len(targets)])
-        except (OSError, Timeout, http.client.HTTPException):
-            continue                                  # counted by connect
-        targets.append(_Target(node, conn, node in primaries))
-    return targets
+    spare = (n for n in islice(ring.get_more_nodes(part), len(primaries))
+             if not state.backend.limiter.limited(n))
+    early: list[_Early] = []
+
+    def one(index: int, node: Device | None) -> Putter | None:
+        primary = True
+        while node is not None:
+            if not state.backend.limiter.limited(node):
+                got = open_put(state.backend, node, f'/{part}{path.backend_path}', headers[index],
+                               primary=primary, index=index)
+                if isinstance(got, Putter):
+                    return got
+                early.append(_Early(got, primary))
+                if got.status < 500:
+                    return None
+            node, primary = next(spare, None), False
+        return None
+
+    opened = run_all([partial(one, i, n) for i, n in enumerate(primaries)],
+                     limit=3 * (state.backend.conn_timeout + state.backend.node_timeout) + 1)
+    return [p for p in opened if isinstance(p, Putter)], early
 
 
-def _send_all(state: ProxyState, targets: list[_Target], body: Iterable[bytes], chunked: bool,
-              needed: int, client: str) -> None:
-    """Send the body to every target; drop those that fail (a node may have
-    refused the request early, so that is counted as the client's); 503 below quorum."""
+def _stream(state: ProxyState, putters: list[Putter], body: Iterable[bytes], needed: int,
+            client: str) -> list[Putter]:
+    """Send the body to every putter at once; those that fail are dropped
+    (a node may refuse early, so that counts as the client's); 503 once
+    fewer than ``needed`` primaries are left."""
+    for putter in putters:
+        putter.start(state.backend.node_timeout)
+    live = list(putters)
     for chunk in body:
-        frame = b'%x\r\n%s\r\n' % (len(chunk), chunk) if chunked else chunk
-        for target in list(targets):
-            try:
-                with timeout(state.backend.node_timeout):
-                    target.conn.send(frame)
-            except (OSError, Timeout):
-                state.backend.limiter.failed(target.node, client)
-                target.conn.close()
-                targets.remove(target)
-        if len(targets) < needed:
+        for putter in list(live):
+            if not putter.send(chunk):
+                state.backend.limiter.failed(putter.node, client)
+                putter.close()
+                live.remove(putter)
+        if sum(p.primary for p in live) < needed:
             raise exc.HTTPServiceUnavailable(body='lost too many storage nodes during the upload\n')
-    if chunked:
-        for target in targets:
-            try:
-                target.conn.send(b'0\r\n\r\n')
-            except OSError:
-                target.conn.close()
-
-
-def _responses(state: ProxyState, targets: list[_Target]) -> list[BackendResult]:
-    results = []
-    for target in targets:
-        try:
-            with timeout(state.backend.node_timeout):
-                resp = target.conn.getresponse()
-                data = resp.read()
-            results.append(BackendResult(resp.status, {k.title(): v for k, v in resp.getheaders()}, data,
-                                         target.node))
-        except (OSError, Timeout, http.client.HTTPException):
-            results.append(BackendResult(503, {}, b'', target.node, 'io'))
-        finally:
-            target.conn.close()
-    return results
+    return live
 
 
 def put_object(state: ProxyState, req: Request, path: VPath, body: Iterable[bytes], *,
                content_length: int | None, extra: dict[str, str]) -> Response:
-    """Store ``body`` under ``path`` on a quorum of nodes."""
+    """Store ``body`` under ``path`` on a quorum of primaries."""
     ring = state.object_ring.ring
     replicas = len(ring.get_part_nodes(ring.get_part(path.account, path.container, path.obj)))
     cring = state.container_ring.ring
@@ -137,23 +138,49 @@ def put_object(state: ProxyState, req: Request, path: VPath, body: Iterable[byte
     queue = delete_at_targets(state, extra.get('X-Delete-At'), replicas)
     headers = [backend_headers(req, timestamp, **extra, **sizing, **t, **q) for t, q in zip(listing, queue,
                                                                                            strict=True)]
-    targets = _connect_all(state, req, path, headers)
+    putters, early = _open_all(state, path, headers)
     needed = quorum_size(replicas)
-    if sum(t.primary for t in targets) < needed:      # handoffs add copies; primaries make the quorum
-        for target in targets:
-            target.conn.close()
-        return exc.HTTPServiceUnavailable(body='not enough storage nodes reachable\n')
+    stored_early = [e for e in early if e.result.status // 100 == 2]     # e.g. an empty body, not waited for
+    refused = _refusal(early, sum(p.primary for p in putters) + sum(e.primary for e in stored_early), needed)
+    if refused is not None:
+        for putter in putters:
+            putter.close()
+        state.backend.judge([e.result for e in early], client_of(req))
+        return refused
     try:
-        _send_all(state, targets, body, content_length is None, needed, client_of(req))
+        live = _stream(state, putters, body, needed, client_of(req))
     except BaseException:
-        for target in targets:
-            target.conn.close()
+        for putter in putters:
+            putter.close()
         raise
-    primary_nodes = {id(t.node) for t in targets if t.primary}
-    results = _responses(state, targets)
-    state.backend.judge(results, client_of(req))
-    best = best_response(results, replicas)
-    stored = sum(r.status == 201 and id(r.node) in primary_nodes for r in results)
+    results = run_all([partial(p.finish, state.backend.node_timeout) for p in live],
+                      limit=2 * state.backend.node_timeout + 1)
+    finals = [r if isinstance(r, BackendResult) else p.lost() for r, p in zip(results, live, strict=True)]
+    state.backend.judge([*(e.result for e in early), *finals], client_of(req))
+    primaries = {id(p.node) for p in live if p.primary}
+    primaries |= {id(e.result.node) for e in stored_early if e.primary}
+    return _answer([*finals, *(e.result for e in stored_early)], primaries, needed, replicas, timestamp)
+
+
+def _refusal(early: list[_Early], ready: int, needed: int) -> Response | None:
+    """The answer to give before reading the body: a client error a quorum of
+    primaries gave at once (412 for If-None-Match: *, 409, 400...), or 503
+    when fewer than ``needed`` primaries are ``ready`` for it; None to go on."""
+    errors = Counter(e.result.status for e in early if e.primary and 400 <= e.result.status < 500)
+    status, count = errors.most_common(1)[0] if errors else (0, 0)
+    if count >= needed or (ready < needed and status):
+        first = next(e.result for e in early if e.result.status == status)
+        return Response(status=status, body=first.body)
+    if ready < needed:
+        return exc.HTTPServiceUnavailable(body='not enough storage nodes reachable\n')
+    return None
+
+
+def _answer(finals: list[BackendResult], primaries: set[int], needed: int, replicas: int,
+            timestamp: Timestamp) -> Response:
+    """201 once a quorum of primaries stored the object, else the quorum's answer or 503."""
+    best = best_response(finals, replicas)
+    stored = sum(r.status == 201 and id(r.node) in primaries for r in finals)
     if best is None or (best.status == 201 and stored < needed):
         return exc.HTTPServiceUnavailable(body='no quorum of storage nodes stored the object\n')
     if best.status != 201:
