@@ -4,6 +4,7 @@ the REPLICATE verb's operations."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,6 @@ from webob import Request, Response, exc
 
 from rings import hash_path
 from swiftlike.common import db_sync
-from swiftlike.common.concurrency import timeout
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.exceptions import (
@@ -24,7 +24,7 @@ from swiftlike.common.exceptions import (
 from swiftlike.common.listing import ListingParams, format_listing
 from swiftlike.common.numbers import INT64_MAX, parse_int
 from swiftlike.common.request import StoragePath
-from swiftlike.common.request_body import is_text, parse_json, read_body
+from swiftlike.common.request_body import GuardedInput, is_text, parse_json, read_body
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import public
 
@@ -144,9 +144,10 @@ def receive_db(broker: DatabaseBroker, req: Request, tmp_dir: Path, read_timeout
             or req.content_length is None:
         raise exc.HTTPBadRequest(body='SYNC needs X-Backend-Source-Id, -Max-Row and Content-Length\n')
     try:
-        result = db_sync.receive(broker, req.environ['wsgi.input'], req.content_length, tmp_dir=tmp_dir,
-                                 source_id=source_id, source_max_row=max_row,
-                                 read_timeout=lambda: timeout(read_timeout))
+        stream = GuardedInput(req.environ['wsgi.input'], read_timeout)   # a stall is 408, a hang-up 499
+        result = db_sync.receive(broker, stream, req.content_length,  # type: ignore[arg-type]
+                                 tmp_dir=tmp_dir, source_id=source_id, source_max_row=max_row,
+                                 read_timeout=contextlib.nullcontext)
     except ValueError as err:
         raise exc.HTTPUnprocessableEntity(body=f'{err}\n') from None
     return Response(status=201, json_body={'result': result})

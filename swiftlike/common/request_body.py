@@ -39,6 +39,19 @@ def read_chunk(stream: IO[bytes], size: int, seconds: float) -> bytes:
         raise HTTPClientDisconnect(body='Client disconnected while sending the body\n') from None
 
 
+class GuardedInput:
+    """``wsgi.input`` for code that reads it itself (db_sync): each read is
+    :func:`read_chunk`, so a stall, a hang-up or a broken chunk is a 4xx."""
+
+    def __init__(self, stream: IO[bytes], seconds: float) -> None:
+        self.stream = stream
+        self.seconds = seconds
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (see :func:`read_chunk`)."""
+        return read_chunk(self.stream, size, self.seconds)
+
+
 def _chunked(req: Request) -> bool:
     return 'chunked' in req.headers.get('Transfer-Encoding', '').lower()
 

@@ -341,9 +341,21 @@ def _path_cases(kind: str, names: str) -> Iterator[Case]:
         yield Case(f'{kind} GET device {raw}', kind, 'GET', f'/{raw}/{PART}{names}', {}, None, (400, 412))
 
 
+def _name_cases() -> Iterator[Case]:
+    """Bad account, container and object names: invalid UTF-8, NUL, too long."""
+    for bad in ('%ff', 'a%00b', 'a' * 9000, '%ed%a0%80'):
+        for kind, template in (('object', '/sda/5/{}/c/o'), ('object', '/sda/5/AUTH_hostile/{}/o'),
+                               ('object', '/sda/5/AUTH_hostile/c/{}'), ('container', '/sda/5/{}/c'),
+                               ('container', '/sda/5/AUTH_hostile/{}'), ('account', '/sda/5/{}')):
+            for method in ('GET', 'PUT', 'POST', 'DELETE', 'REPLICATE', 'SYNC'):
+                headers = {'X-Timestamp': _stamp(), 'Content-Type': 'a/b', 'Content-Length': '0'}
+                yield Case(f'{kind} {method} {template.format(bad[:20])}', kind, method, template.format(bad),
+                           headers, b'', (400, 412, 414))
+
+
 def test_path_segments(node, setup):
     cases = [*_path_cases('object', '/AUTH_hostile/c/o'), *_path_cases('container', '/AUTH_hostile/c'),
-             *_path_cases('account', '/AUTH_hostile')]
+             *_path_cases('account', '/AUTH_hostile'), *_name_cases()]
     cases += [Case('object REPLICATE partition ²', 'object', 'REPLICATE', '/sda/%C2%B2', {}, None, (400,)),
               Case('object REPLICATE partition ٣', 'object', 'REPLICATE', '/sda/%D9%A3', {}, None, (400,)),
               Case('object REPLICATE device ..', 'object', 'REPLICATE', '/../5', {}, None, (400,))]
@@ -383,6 +395,19 @@ def test_listing_params(node, setup):
         for value in HEADER_JUNK:
             cases.append(Case(f'{kind} GET Accept: {value!r}', kind, 'GET', path, {'Accept': value}, None,
                               (200, 204, 400, 406)))
+    check(node, setup, cases)
+
+
+def test_metadata_headers(node, setup):
+    cases = []
+    for value in [*HEADER_JUNK, b'a' * 10000]:
+        for kind, path in (('object', OBJECT), ('container', CONTAINER), ('account', ACCOUNT)):
+            header = f'X-{kind.title()}-Meta-A'
+            cases.append(Case(f'{kind} POST {header}: {value[:20]!r}', kind, 'POST', path,
+                              {'X-Timestamp': _stamp(), header: value}, None, (202, 204, 400, 431)))
+        cases.append(Case(f'object PUT X-Object-Meta-A: {value[:20]!r}', 'object', 'PUT', OBJECT + '-meta',
+                          {'X-Timestamp': _stamp(), 'Content-Type': 'a/b', 'X-Object-Meta-A': value}, b'x',
+                          (201, 400, 431)))
     check(node, setup, cases)
 
 
@@ -503,8 +528,11 @@ def test_disconnect_mid_upload_is_a_499_without_traceback(node, setup):
     _hang_up(port, f'REPLICATE /sda/{PART} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n'.encode(), b'{"op"')
     _hang_up(node.port('container'), f'REPLICATE {CONTAINER} HTTP/1.1\r\nHost: x\r\n'
              'Transfer-Encoding: chunked\r\n'.encode(), b'5\r\n{"op"')
+    for kind, path in (('container', CONTAINER), ('account', ACCOUNT)):
+        _hang_up(node.port(kind), f'SYNC {path} HTTP/1.1\r\nHost: x\r\nX-Backend-Source-Id: s\r\n'
+                 'X-Backend-Source-Max-Row: 5\r\nTransfer-Encoding: chunked\r\n'.encode(), b'9\r\nSQLite')
     text = setup.new_text()
-    TALLY.sent += 7
+    TALLY.sent += 9
     TALLY.tracebacks += text.count('Traceback')
     assert 'Traceback' not in text, text[-3000:]
     assert f'PUT /sda/{PART}/AUTH_hostile/c/o-hangup 499' in text
