@@ -24,7 +24,7 @@ from webob import Request, Response, exc
 from swiftlike.common import env_keys
 from swiftlike.common.acl import clean_acl, parse_acl
 from swiftlike.common.config import parse_conf
-from swiftlike.common.s3_auth import S3AuthDetails
+from swiftlike.common.s3_auth import S3AuthDetails, signatures_equal
 from swiftlike.common.wsgi import Middleware, WsgiApp
 
 
@@ -95,14 +95,18 @@ class TempAuth(Middleware):
         return f'{self.prefix}tk{payload.decode()}.{self._sign(payload)}'
 
     def user_of_token(self, token: str) -> User | None:
-        """The user a token is valid for, or None."""
+        """The user a token is valid for, or None (for any text a client sends:
+        compared as bytes, since a token may hold characters that are not ASCII)."""
         body = token.removeprefix(f'{self.prefix}tk')
         payload, _, signature = body.rpartition('.')
-        if body == token or not hmac.compare_digest(signature, self._sign(payload.encode())):
+        if body == token or not signatures_equal(self._sign(payload.encode('utf-8', 'surrogatepass')),
+                                                 signature):
             return None
         try:
             name, expires = json.loads(base64.urlsafe_b64decode(payload))
         except (ValueError, TypeError):
+            return None
+        if not isinstance(name, str) or not isinstance(expires, int | float):
             return None
         user = self.users.get(name)
         return user if user and expires > self.clock() else None
@@ -166,7 +170,7 @@ class TempAuth(Middleware):
         name = req.headers.get('X-Auth-User') or req.headers.get('X-Storage-User') or ''
         key = req.headers.get('X-Auth-Key') or req.headers.get('X-Storage-Pass') or ''
         user = self.users.get(name)
-        if user is None or not hmac.compare_digest(user.key.encode(), key.encode()):
+        if user is None or not signatures_equal(user.key, key):
             return exc.HTTPUnauthorized(headers={'Www-Authenticate': 'Swift realm="unknown"'})
         expires = self.clock() + self.tconf.token_life
         token = self.make_token(user, expires)

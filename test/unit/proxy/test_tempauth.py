@@ -75,3 +75,29 @@ def test_authorize_owner_admin_reseller_and_acls():
     assert authorize(auth, None, 'GET', '/v1/AUTH_test/c', '.r:*,.rlistings') == 0
     assert authorize(auth, None, 'PUT', '/v1/AUTH_test/c/o', '.r:*') == 401
     assert authorize(auth, 'test:tester', 'GET', '/v1/NOPE_test/c/o') == 403
+
+
+def test_tokens_keys_and_users_with_any_characters_are_refused_not_crashed():
+    """hmac.compare_digest raises TypeError for a str with non-ASCII characters;
+    tokens and keys are compared as bytes, so junk is a 401, never a 500."""
+    auth, _ = make()
+    token = auth.make_token(USERS['test:tester'], 2000)
+    payload, _, signature = token.rpartition('.')
+    for junk in ('\u00e9' * 40, '\u00b2' * 40, 'a' * 39 + '\u00e9', '\x00' * 40, '\udcff' * 40, ''):
+        assert auth.user_of_token(f'{payload}.{junk}') is None
+        assert auth.user_of_token(f'AUTH_tk{junk}.{signature}') is None
+        wire = junk.encode('utf-8', 'surrogatepass').decode('latin-1')     # as a WSGI header holds it
+        for headers in ({'X-Auth-Token': f'{payload}.{wire}'},
+                        {'X-Auth-User': 'test:tester', 'X-Auth-Key': wire},
+                        {'X-Auth-User': wire, 'X-Auth-Key': 'testing'}):
+            path = '/v1/AUTH_test' if 'X-Auth-Token' in headers else '/auth/v1.0'
+            assert Request.blank(path, headers=headers).get_response(auth).status_int == 401, headers
+
+
+def test_a_validly_signed_token_of_the_wrong_shape_is_refused():
+    import base64
+    import json
+    auth, _ = make()
+    for content in (['test:tester', 'soon'], [['test:tester'], 2000], {'a': 1}, ['test:tester', 2000, 3]):
+        payload = base64.urlsafe_b64encode(json.dumps(content).encode())
+        assert auth.user_of_token(f'AUTH_tk{payload.decode()}.{auth._sign(payload)}') is None, content
