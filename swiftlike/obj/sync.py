@@ -82,8 +82,7 @@ def sendable_meta(path: Path, meta: dict[str, str], *, hash_prefix: bytes,
     if 'name' not in meta:
         name = _sibling_name(path, hash_prefix=hash_prefix, hash_suffix=hash_suffix)
         if name is None:
-            raise UnsendableError(f'{path}: its metadata names no object, nor does another file '
-                                  f'of its directory')
+            raise UnsendableError('its metadata names no object, nor does another file of its directory')
         meta['name'] = name
     return meta
 
