@@ -6,10 +6,10 @@ from __future__ import annotations
 import http.client
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Final
 from urllib.parse import quote
 
-from swiftlike.common.concurrency import Timeout, timeout
+from swiftlike.common.concurrency import timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +41,27 @@ class HttpPool:
             conn.close()
 
 
+#: Methods whose repetition changes nothing: retried after a stale keep-alive connection failed.
+IDEMPOTENT: Final = frozenset({'GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'})
+
+
+class _NotSent(Exception):
+    """The request did not get through whole: safe to send again, whatever its method."""
+
+
 def _exchange(conn: http.client.HTTPConnection, method: str, target: str, *, headers: dict[str, str],
               body: bytes | BinaryIO, node_timeout: float) -> tuple[BackendResponse, bool]:
+    """One request on ``conn``.
+
+    :raises _NotSent: if sending it failed (the peer cannot have acted on it)
+    """
     if not isinstance(body, bytes):
         body.seek(0)
     with timeout(node_timeout):
-        conn.request(method, target, body=body or None, headers=headers)
+        try:
+            conn.request(method, target, body=body or None, headers=headers)
+        except (OSError, http.client.HTTPException) as err:
+            raise _NotSent(repr(err)) from err
         resp = conn.getresponse()
         data = resp.read()
     reusable = not resp.will_close
@@ -62,7 +77,9 @@ def direct_request(host: str, port: int, method: str, path: str, *,
     file ``body`` is streamed (give its Content-Length in ``headers``).
 
     A pooled connection that turns out to be closed by the peer is retried
-    once on a new connection.
+    once on a new connection: any request that could not be sent, and an
+    idempotent one (:data:`IDEMPOTENT`) whose answer was lost; never one
+    that timed out (the peer may still be acting on it).
 
     :raises OSError: or concurrency.Timeout, if the node cannot be reached in time
     """
@@ -77,13 +94,23 @@ def direct_request(host: str, port: int, method: str, path: str, *,
             else:
                 conn.close()
             return result
-        except (OSError, http.client.HTTPException, Timeout):
-            conn.close()                      # stale keep-alive: try a fresh connection
+        except _NotSent:
+            conn.close()                      # stale keep-alive: send it again on a fresh connection
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            if method not in IDEMPOTENT:
+                raise
+        except BaseException:
+            conn.close()
+            raise
     with timeout(conn_timeout):
         conn = http.client.HTTPConnection(host, port, timeout=node_timeout)
         conn.connect()
     try:
         result, reusable = _exchange(conn, method, target, headers=hdrs, body=body, node_timeout=node_timeout)
+    except _NotSent as err:
+        conn.close()
+        raise ConnectionError(f'{method} to {host}:{port} could not be sent: {err}') from err
     except BaseException:
         conn.close()
         raise
