@@ -84,7 +84,8 @@ def send(port: int, method: str, target: str | bytes, headers: Headers = (), bod
     """One request on a fresh connection to 127.0.0.1:``port``, written byte
     for byte. ``length`` adds a Content-Length of the body unless one is given;
     ``close_write`` half-closes the connection after sending, so a server
-    waiting for more body sees the end at once instead of a stall."""
+    waiting for more body sees the end at once instead of a stall. A header
+    with an empty name is written as its value alone (a line without a colon)."""
     lines = [method.encode('latin-1') + b' ' + header_bytes(target) + b' HTTP/1.1']
     names = {header_bytes(k).lower() for k, _ in headers}
     if b'host' not in names:
@@ -92,7 +93,7 @@ def send(port: int, method: str, target: str | bytes, headers: Headers = (), bod
     lines.append(b'Connection: close')
     if length and b'content-length' not in names and b'transfer-encoding' not in names:
         lines.append(b'Content-Length: ' + str(len(body)).encode())
-    lines += [header_bytes(k) + b': ' + header_bytes(v) for k, v in headers]
+    lines += [header_bytes(k) + b': ' + header_bytes(v) if k else header_bytes(v) for k, v in headers]
     raw = b'\r\n'.join(lines) + b'\r\n\r\n' + body
     try:
         sock = socket.create_connection(('127.0.0.1', port), timeout=timeout)

@@ -34,6 +34,7 @@ from .hostile import (
     Answer,
     LogMarks,
     auth_token,
+    header_bytes,
     is_s3_xml,
     long_value,
     qv,
@@ -65,6 +66,11 @@ class Case:
     length: bool = True
     may_drop: bool = False
     expect: frozenset[int] | None = None
+
+    def malformed_http(self) -> bool:
+        """Whether a header value holds a control character: the HTTP layer refuses
+        such a request before anything knows it is S3, so its 400 need not be S3 XML."""
+        return any(any(c < 0x20 and c != 0x09 or c == 0x7f for c in header_bytes(v)) for _, v in self.headers)
 
     def label(self) -> str:
         signed = any(str(v).startswith('AWS4-HMAC-SHA256 Credential=test:tester/') and 'Signature=0' not in
@@ -221,13 +227,13 @@ def framing_cases(w: World) -> Iterator[Case]:
     yield Case('proxy', 'PUT', put, _h(tok, ('Content-Length', '5'), ('Content-Length', '6')), b'12345',
                length=False, expect=bad)
     yield Case('proxy', 'PUT', put, _h(tok, ('Content-Length', '+5')), b'12345', length=False, expect=bad)
-    yield Case('proxy', 'PUT', put, _h(tok, (b'X-No-Colon-Here', b'')), b'x', expect=bad)
+    yield Case('proxy', 'PUT', put, _h(tok, (b'', b'X-No-Colon-Here')), b'x', expect=bad)
     yield Case('proxy', 'GET', put, _h(tok, ('X-Nul', 'a\x00b')), expect=bad)
     yield Case('proxy', 'GET', put, _h(tok, ('X-Folded', 'a\r\n b')), expect=bad)
     yield Case('proxy', 'GET', put, _h(tok, ('Host', 'a'), ('Host', 'b')), expect=bad)
     yield Case('proxy', 'GET', put, _h(tok, ('X-Bare-Cr', 'a\rb')), expect=bad)
     # Raw UTF-8 in the request line is what Swift clients send: it must work (issue 10 item 6).
-    yield Case('proxy', 'PUT', f'/v1/{w.account}/fuzz/'.encode() + '☃ raw'.encode(), _h(tok), b'x',
+    yield Case('proxy', 'PUT', f'/v1/{w.account}/fuzz/'.encode() + '☃raw'.encode(), _h(tok), b'x',
                expect=frozenset({201}))
     for te, body in (('chunked', b'zz\r\nhello\r\n0\r\n\r\n'), ('chunked', b'5\r\nhello\r\n'),
                      ('chunked', b'-1\r\nx\r\n0\r\n\r\n'), ('chunked', b'1' * 100 + b'\r\nx\r\n0\r\n\r\n'),
@@ -238,7 +244,14 @@ def framing_cases(w: World) -> Iterator[Case]:
                    may_drop=True)
     yield Case('proxy', 'PUT', put, _h(tok, ('Transfer-Encoding', 'chunked'), ('Content-Length', '5')),
                b'5\r\nhello\r\n0\r\n\r\n', length=False)
-    for declared, sent in (('100', b'x' * 10), ('5', b'x' * 50), ('1048576', b'x' * 1000)):
+    for name in (b'X-Object-Meta-\xff', b'X-Object-Meta-', 'X-Object-Meta-' + 'n' * 300,
+                 b'X-Object-Meta-\xc2\xb2'):
+        yield Case('proxy', 'PUT', put, _h(tok, (name, 'v')), b'x')
+    many = tuple((f'X-Object-Meta-M{i}', 'v' * 200) for i in range(100))
+    yield Case('proxy', 'PUT', put, _h(tok, *many), b'x')
+    yield Case('proxy', 'POST', put, _h(tok, *many))
+    for declared, sent in (('100', b'x' * 10), ('5', b'x' * 50), ('1048576', b'x' * 1000),
+                           ('5368709123', b'x'), ('99999999999999999999', b'x')):
         yield Case('proxy', 'PUT', put, _h(tok, ('Content-Length', declared)), sent, length=False,
                    may_drop=int(declared) > len(sent))
     for value in ('-1', '9' * 100, '0x10', '5.0', '', 'abc', '5,5', '²'):
@@ -321,6 +334,12 @@ def db_special_cases() -> Iterator[Case]:
                        f'/d1/0/{"a" * 5000}'):
             for method in ('GET', 'PUT', 'REPLICATE', 'SYNC'):
                 yield Case(server, method, target, _h(('X-Timestamp', '1')))
+    # a client (here: a proxy) that goes away mid-upload: no traceback (issue 10 item 8)
+    upload = (('X-Timestamp', f'{time.time():.5f}'), ('Content-Type', 'text/plain'))
+    chunked = ('Transfer-Encoding', 'chunked')
+    for framing, body in ((('Content-Length', '100'), b'x' * 10), (chunked, b'5\r\nab'),
+                          (chunked, b'5\r\nhello\r\n'), (chunked, b'zz\r\nab\r\n')):
+        yield Case('object', 'PUT', f'{c}/cut', _h(*upload, framing), body, length=False, may_drop=True)
     for meta in (b'{', b'[]', b'{"name": 5}', b'{"name": "/x"}', b'\xff' * 10,
                  b'{"name": "/AUTH_fuzzdirect/c/o"}'):
         for kind in ('data', 'ts', 'meta', 'x'):
@@ -490,7 +509,8 @@ def verdict(case: Case, ans: Answer) -> str | None:
         return f'{ans.status} {ans.body[:80]!r}'
     if case.expect is not None and ans.status not in case.expect:
         return f'{ans.status}, expected {sorted(case.expect)} {ans.body[:60]!r}'
-    if case.s3 and ans.status >= 400 and case.method != 'HEAD' and not is_s3_xml(ans):
+    if case.s3 and ans.status >= 400 and case.method != 'HEAD' and not is_s3_xml(ans) \
+            and not (ans.status == 400 and case.malformed_http()):
         return f'{ans.status} not S3 XML: {ans.body[:80]!r}'
     return None
 
@@ -551,7 +571,7 @@ def world(cluster) -> World:
 
 
 def test_hostile_values_never_break_the_cluster(world: World) -> None:
-    marks = LogMarks.now(world.cluster.logs)
+    marks = LogMarks(world.cluster.logs)          # the whole logs: this module's cluster is its own
     cases = all_cases(world)
     started = time.monotonic()
     failures = run_cases(world, cases)
