@@ -2,7 +2,7 @@
 ``HttpProtocol`` with a strict request-head parser (swiftlike.common.http_parse),
 a header-read timeout, a strict chunked-body reader, and the connection
 phases (idle, head, active) that swiftlike.common.http_server needs to
-cap connections and stop gracefully. It serves one connection; accepting,
+cap connections and stop gracefully (swiftlike.common.connections). It serves one connection; accepting,
 capping and stopping are the server's job, not this module's.
 """
 
@@ -14,7 +14,6 @@ import socket
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 with warnings.catch_warnings():
@@ -22,6 +21,7 @@ with warnings.catch_warnings():
     import eventlet
     import eventlet.wsgi
 
+from swiftlike.common.connections import ACTIVE, HEAD, IDLE, Connection
 from swiftlike.common.http_parse import (
     ChunkFramingError,
     HeadError,
@@ -31,10 +31,6 @@ from swiftlike.common.http_parse import (
     read_head,
 )
 
-#: Connection phases: waiting for a request's first byte, reading its head, in the app.
-IDLE: Final = 'idle'
-HEAD: Final = 'head'
-ACTIVE: Final = 'active'
 #: A connection closed after an error reads (and drops) what the client still sends
 #: for this long, so that the client sees the error and not a reset.
 LINGER_SECONDS: Final = 1.0
@@ -49,26 +45,6 @@ _GONE: Final = {errno.EPIPE, errno.ECONNRESET, errno.ESHUTDOWN, errno.EBADF, err
 
 class HeaderTimeoutError(Exception):
     """A request's head was not complete ``header_timeout`` after its first byte."""
-
-
-@dataclass(eq=False)
-class Connection:
-    """One client connection: its socket, its phase and since when (monotonic)."""
-
-    sock: Any
-    address: Any
-    phase: str = IDLE
-    since: float = field(default_factory=time.monotonic)
-
-    def enter(self, phase: str) -> None:
-        """Move to ``phase`` (IDLE, HEAD or ACTIVE), now."""
-        self.phase = phase
-        self.since = time.monotonic()
-
-    @property
-    def waiting(self) -> bool:
-        """Whether the app is not working for it (it may be closed without loss)."""
-        return self.phase != ACTIVE
 
 
 def error_response(status: int, reason: str) -> bytes:

@@ -29,7 +29,8 @@ with warnings.catch_warnings():
     from eventlet import greenio
     from eventlet.semaphore import Semaphore
 
-from swiftlike.common.http_protocol import IDLE, Connection, StrictHttpProtocol, error_response
+from swiftlike.common.connections import Connection, ConnectionRegistry
+from swiftlike.common.http_protocol import StrictHttpProtocol, error_response
 from swiftlike.common.server_conf import ServerConf
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class WsgiServer(eventlet.wsgi.Server):  # type: ignore[misc]
         self.slots = Semaphore(conf.max_clients)
         self.cap = cap
         self.stopping = False
-        self.connections: dict[Connection, None] = {}   # insertion-ordered set
+        self.connections = ConnectionRegistry()
 
     def serve_forever(self) -> None:
         """Accept until an exception (the worker's stop signal) is thrown in."""
@@ -78,8 +79,7 @@ class WsgiServer(eventlet.wsgi.Server):  # type: ignore[misc]
         if len(self.connections) >= self.cap and not self._close_oldest_waiting():
             _turn_away(client)
             return
-        conn = Connection(client, address)
-        self.connections[conn] = None
+        conn = self.connections.open(client, address)
         eventlet.spawn_n(self._serve_connection, conn)
 
     def _serve_connection(self, conn: Connection) -> None:
@@ -90,16 +90,15 @@ class WsgiServer(eventlet.wsgi.Server):  # type: ignore[misc]
         except Exception:                   # the top of this green thread: log, never kill the process
             logger.exception('error serving a connection from %s', conn.address)
         finally:
-            self.connections.pop(conn, None)
+            self.connections.forget(conn)
             conn.sock.close()
 
     def _close_oldest_waiting(self) -> bool:
         """Close the connection that has waited longest for a request; False if none waits."""
-        waiting = [conn for conn in self.connections if conn.waiting]
-        if not waiting:
+        oldest = self.connections.oldest_waiting()
+        if oldest is None:
             return False
-        oldest = min(waiting, key=lambda conn: conn.since)
-        self.connections.pop(oldest, None)
+        self.connections.forget(oldest)
         greenio.shutdown_safe(oldest.sock)   # its green thread reads EOF and ends
         return True
 
@@ -107,9 +106,8 @@ class WsgiServer(eventlet.wsgi.Server):  # type: ignore[misc]
         """Stop serving: idle connections close now, those with a request
         finish it (answered with ``Connection: close``) for up to ``grace`` seconds."""
         self.stopping = True
-        for conn in list(self.connections):
-            if conn.phase == IDLE:
-                greenio.shutdown_safe(conn.sock)
+        for conn in self.connections.idle():
+            greenio.shutdown_safe(conn.sock)
         deadline = time.monotonic() + grace
         while self.connections and time.monotonic() < deadline:
             eventlet.sleep(0.05)
