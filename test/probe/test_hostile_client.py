@@ -24,7 +24,9 @@ VALUES = ('²', '³²', '²³', '٣', '１', '9' * 100, '-1', '+5', '5.0', '0x10
 
 
 def hostile_requests(port: int, token: str, account: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """Exactly 100 (method, target, headers): every template with each of ten values."""
+    """Exactly 100 (method, target, headers): 40 anonymous listings and 20 anonymous
+    ranged reads of the public container with Unicode digits (what once took nodes
+    out), then every other template with each of five values."""
     tok = ('X-Auth-Token', token)
     templates = [
         lambda v: ('GET', f'/v1/{account}/pub/obj', [('Range', f'bytes={v}-{v}')]),        # anonymous
@@ -39,7 +41,10 @@ def hostile_requests(port: int, token: str, account: str) -> list[tuple[str, str
                    s3_signed(port, 'GET', '/pubb/k', f'partNumber={qv(v)}')),
         lambda v: ('GET', f'/v1/{account}/pub/obj?multipart-manifest={qv(v)}%ff', [tok]),
     ]
-    return [template(value) for value in VALUES for template in templates]
+    digits = ('²', '³²', '²³')
+    listings = [templates[1](digits[n % 3]) for n in range(40)]
+    ranges = [templates[0](digits[n % 3]) for n in range(20)]
+    return listings + ranges + [template(value) for value in VALUES[3:8] for template in templates[2:]]
 
 
 def test_a_hostile_client_does_not_deny_service_to_another(probe):
