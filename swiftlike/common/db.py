@@ -222,10 +222,15 @@ class DatabaseBroker:
     # -- stat and metadata ----------------------------------------------------------
 
     def get_info(self) -> dict[str, Any]:
-        """The stat row as a dict."""
+        """The stat row as a dict.
+
+        :raises DatabaseCorruptError: if there is none
+        """
         with self.connect() as conn:
             row = conn.execute(f'SELECT * FROM {self.stat_table}').fetchone()
             max_row = conn.execute(f'SELECT MAX(ROWID) FROM {self.item_table}').fetchone()[0]
+        if row is None:
+            raise DatabaseCorruptError(f'{self.path}: no {self.stat_table} row')
         info = dict(row)
         info['max_row'] = max_row or 0
         return info

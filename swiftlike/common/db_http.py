@@ -150,6 +150,10 @@ def receive_db(broker: DatabaseBroker, req: Request, tmp_dir: Path, read_timeout
                                  read_timeout=contextlib.nullcontext)
     except ValueError as err:
         raise exc.HTTPUnprocessableEntity(body=f'{err}\n') from None
+    except DatabaseCorruptError as err:
+        if str(err).startswith(str(tmp_dir)):       # the copy sent is unsound, not this node's database
+            raise exc.HTTPUnprocessableEntity(body=f'{err}\n') from None
+        raise
     return Response(status=201, json_body={'result': result})
 
 

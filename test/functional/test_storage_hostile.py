@@ -15,6 +15,7 @@ import itertools
 import json
 import random
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -485,6 +486,43 @@ def test_db_replicate_bodies(node, setup):
         for body in _db_bodies(kind):
             cases.append(Case(f'{kind} REPLICATE {body[:80]!r}', kind, 'REPLICATE', path, {}, body or b' ',
                               (200, 202, 400)))
+    check(node, setup, cases)
+
+
+CONTAINER_STAT = ('CREATE TABLE container_stat (account TEXT, container TEXT, created_at TEXT, '
+                  'put_timestamp TEXT, delete_timestamp TEXT, status_changed_at TEXT, object_count INTEGER, '
+                  "bytes_used INTEGER, id TEXT, metadata TEXT DEFAULT '{}'); "
+                  'CREATE TABLE sync (remote_id TEXT, sync_point INTEGER);')
+OBJECT_TABLE = ('CREATE TABLE object (ROWID INTEGER PRIMARY KEY, name TEXT, created_at TEXT, size INTEGER, '
+                'content_type TEXT, etag TEXT, deleted INTEGER);')
+STAT_ROW = ("INSERT INTO container_stat (account, container, created_at, put_timestamp, delete_timestamp, "
+            "metadata) VALUES ('AUTH_hostile', 'c', '1', '1', '0', '{}')")
+
+
+def _copy(tmp_path, schema: str, *rows: str) -> bytes:
+    """A SQLite file that claims to be the container's database."""
+    path = tmp_path / f'{len(list(tmp_path.iterdir()))}.db'
+    conn = sqlite3.connect(path)
+    conn.executescript(schema)
+    for row in rows:
+        conn.execute(row)
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+def test_db_sync_of_unsound_copies(node, setup, tmp_path):
+    bad_row = ("INSERT INTO object (name, created_at, size, content_type, etag, deleted) "
+               "VALUES ('x', '\u00b2', 'big', NULL, 'e', 7)")
+    bodies = [_copy(tmp_path, CONTAINER_STAT, STAT_ROW), _copy(tmp_path, CONTAINER_STAT + OBJECT_TABLE),
+              _copy(tmp_path, CONTAINER_STAT + 'CREATE TABLE object (ROWID INTEGER PRIMARY KEY, name TEXT);',
+                    STAT_ROW, "INSERT INTO object (name) VALUES ('x')"),
+              _copy(tmp_path, CONTAINER_STAT + OBJECT_TABLE, STAT_ROW, bad_row),
+              _copy(tmp_path, CONTAINER_STAT + OBJECT_TABLE, STAT_ROW.replace("'{}'", "'[5]'")),
+              _copy(tmp_path, CONTAINER_STAT + OBJECT_TABLE, STAT_ROW.replace("'1', '1'", "'1', '+1'"))]
+    cases = [Case(f'container SYNC unsound copy {i}', 'container', 'SYNC', CONTAINER,
+                  {'X-Backend-Source-Id': 's', 'X-Backend-Source-Max-Row': '5'}, body, (422,))
+             for i, body in enumerate(bodies)]
     check(node, setup, cases)
 
 
