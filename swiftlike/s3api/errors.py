@@ -3,9 +3,24 @@
 
 from __future__ import annotations
 
+import re
+from typing import Final
 from xml.sax.saxutils import escape
 
 from webob import Response
+
+#: Characters XML 1.0 cannot carry at all (not even escaped): they are shown as ``\xNN`` instead.
+_NOT_XML: Final = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]')
+
+
+def xml_text(value: str) -> str:
+    r"""``value`` escaped for an XML element, characters XML cannot hold shown as escapes.
+
+    >>> xml_text('a<b\x00c\udcff')
+    'a&lt;b\\x00c\\udcff'
+    """
+    return escape(_NOT_XML.sub(lambda m: f'\\x{ord(m.group()):02x}' if ord(m.group()) < 0x100
+                               else f'\\u{ord(m.group()):04x}', value))
 
 
 class S3Error(Exception):
@@ -24,7 +39,7 @@ class S3Error(Exception):
         fields = [('Code', self.code), ('Message', str(self)), *self.extra.items(),
                   ('Resource', resource), ('RequestId', request_id)]
         body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + ''.join(
-            f'<{k}>{escape(v)}</{k}>' for k, v in fields if v) + '</Error>'
+            f'<{k}>{xml_text(v)}</{k}>' for k, v in fields if v) + '</Error>'
         return Response(status=self.status, body=body.encode('utf-8'), content_type='application/xml',
                         charset=None)
 
@@ -45,6 +60,9 @@ BucketAlreadyOwnedByYou = _error('BucketAlreadyOwnedByYou', 409,
                                  'Your previous request to create the named bucket succeeded '
                                  'and you already own it.')
 BucketNotEmpty = _error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty.')
+IncompleteBody = _error('IncompleteBody', 400, 'You did not provide the number of bytes specified by the '
+                        'Content-Length HTTP header.')
+InternalError = S3Error
 EntityTooSmall = _error('EntityTooSmall', 400,
                          'Your proposed upload is smaller than the minimum allowed object size.')
 EntityTooLarge = _error('EntityTooLarge', 400,
@@ -80,6 +98,8 @@ PreconditionFailed = _error('PreconditionFailed', 412,
                             'At least one of the preconditions you specified did not hold.')
 RequestTimeTooSkewed = _error('RequestTimeTooSkewed', 403,
                               'The difference between the request time and the current time is too large.')
+RequestTimeout = _error('RequestTimeout', 400, 'Your socket connection to the server was not read from or '
+                        'written to within the timeout period.')
 ServiceUnavailable = _error('ServiceUnavailable', 503, 'Please reduce your request rate.')
 SignatureDoesNotMatch = _error('SignatureDoesNotMatch', 403,
                                'The request signature we calculated does not match the signature '

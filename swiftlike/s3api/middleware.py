@@ -3,7 +3,11 @@
 prepares its signature check for the auth filter after it (which holds the
 secrets: access key ``account:user``, secret = the user's key), and answers
 it with Swift requests through the rest of the pipeline. Everything else
-passes through untouched. Errors are S3 XML, never a traceback.
+passes through untouched. Errors are S3 XML, never a traceback: S3 errors
+are raised as :class:`errors.S3Error`, and anything else that escapes a
+controller (a bug; no client input should get there) is logged once and
+answered ``InternalError`` in S3 XML, so an S3 client never sees a body it
+cannot read.
 
 Place it before the auth filter::
 
@@ -68,11 +72,20 @@ class S3Api(Middleware):
             resource = s3.resource
             resp = self.dispatch(s3)
         except errors.S3Error as err:
-            resp = err.response(resource, request_id)
-            if environ.get('REQUEST_METHOD') == 'HEAD':
-                resp.body = b''
+            resp = self._error(environ, err, resource, request_id)
+        except Exception:       # the S3 face of catch_errors: logged here, once, with the traceback
+            logger.exception('s3api: uncaught error in %s %s', environ.get('REQUEST_METHOD'),
+                             environ.get('PATH_INFO'), extra={'txn_id': request_id})
+            resp = self._error(environ, errors.InternalError(), resource, request_id)
         resp.headers['x-amz-request-id'] = request_id
         return resp(environ, start_response)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _error(environ: dict[str, Any], err: errors.S3Error, resource: str, request_id: str) -> Response:
+        resp = err.response(resource, request_id)
+        if environ.get('REQUEST_METHOD') == 'HEAD':
+            resp.body = b''
+        return resp
 
     def _virtual_host(self, environ: dict[str, Any]) -> bool:
         domain = self.s3conf.storage_domain

@@ -65,9 +65,10 @@ def check(resp: SwiftResponse, s3: S3Request, *, not_found: type[errors.S3Error]
         raise (errors.InvalidAccessKeyId() if outcome == 'unknown_key' else
                errors.SignatureDoesNotMatch() if outcome == 'bad_signature' else errors.AccessDenied())
     mapped: dict[int, type[errors.S3Error]] = {
-        400: errors.InvalidArgument, 403: errors.AccessDenied, 404: not_found, 409: conflict,
-        411: errors.MissingContentLength, 412: errors.PreconditionFailed, 413: errors.EntityTooLarge,
-        416: errors.InvalidRange, 422: errors.BadDigest, 503: errors.ServiceUnavailable}
+        400: errors.InvalidArgument, 403: errors.AccessDenied, 404: not_found, 405: errors.MethodNotAllowed,
+        408: errors.RequestTimeout, 409: conflict, 411: errors.MissingContentLength,
+        412: errors.PreconditionFailed, 413: errors.EntityTooLarge, 416: errors.InvalidRange,
+        422: errors.BadDigest, 499: errors.IncompleteBody, 503: errors.ServiceUnavailable}
     raise mapped.get(resp.status, errors.S3Error)()
 
 

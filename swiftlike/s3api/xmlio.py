@@ -1,5 +1,6 @@
-"""S3 XML in and out. Request bodies are parsed only if they carry no
-document type declaration (so no entity, external or internal, is ever
+"""S3 XML in and out. Request bodies are parsed only if they are UTF-8 (as
+S3 wants; so a UTF-16 body cannot hide a declaration from the check), carry
+no document type declaration (so no entity, external or internal, is ever
 expanded) and are at most ``MAX_BODY`` bytes; anything else is
 MalformedXML."""
 
@@ -14,19 +15,24 @@ from swiftlike.s3api import errors
 
 NS: Final = 'http://s3.amazonaws.com/doc/2006-03-01/'
 MAX_BODY: Final = 1024 * 1024
-_DECLARATION = re.compile(rb'<!\s*(DOCTYPE|ENTITY)', re.IGNORECASE)
+_DECLARATION = re.compile(r'<!\s*(DOCTYPE|ENTITY)', re.IGNORECASE)
 
 
 def parse(body: bytes) -> ET.Element:
     """The root element of an S3 request body, namespace removed from tags.
 
-    :raises MalformedXML: for a body that is too big, declares a DTD or entities, or is not XML
+    :raises MalformedXML: for a body that is too big, not UTF-8, declares a DTD or entities,
+        or is not XML
     """
-    if len(body) > MAX_BODY or _DECLARATION.search(body):
+    try:
+        text = body.decode('utf-8')
+    except UnicodeDecodeError:
+        raise errors.MalformedXML() from None
+    if len(body) > MAX_BODY or _DECLARATION.search(text):
         raise errors.MalformedXML()
     try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
+        root = ET.fromstring(text.removeprefix('\ufeff'))      # text: any encoding it declares is moot
+    except (ET.ParseError, ValueError, LookupError):
         raise errors.MalformedXML() from None
     for element in root.iter():
         element.tag = element.tag.rpartition('}')[2]
