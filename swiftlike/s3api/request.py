@@ -4,17 +4,13 @@ the check the auth filter runs with the key's secret."""
 
 from __future__ import annotations
 
-import calendar
-import email.utils
-import hmac
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from swiftlike.common.request import wsgi_path_to_str
-from swiftlike.common.s3_auth import S3AuthDetails
-from swiftlike.s3api import errors, sigv2, sigv4
+from swiftlike.common.s3_auth import S3AuthDetails, signatures_equal
+from swiftlike.s3api import errors, sigv2, sigv4, values
 
 #: Payload hashes that are not a hex SHA-256 of the body.
 STREAMING = ('STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
@@ -27,11 +23,6 @@ def is_s3(environ: dict[str, Any]) -> bool:
     query = environ.get('QUERY_STRING', '')
     return auth.startswith((sigv4.ALGORITHM + ' ', 'AWS ')) or 'X-Amz-Algorithm=' in query \
         or ('AWSAccessKeyId=' in query and 'Signature=' in query)
-
-
-def amz_time(amz_date: str) -> float:
-    """Seconds since the epoch of ``yyyymmddThhmmssZ``."""
-    return float(calendar.timegm(time.strptime(amz_date, '%Y%m%dT%H%M%SZ')))
 
 
 @dataclass
@@ -108,7 +99,7 @@ def parse(environ: dict[str, Any], *, storage_domain: str, max_skew: float, now:
 
     def check(secret: str) -> bool:
         signing = sigv4.signing_key(secret, signed.credential)
-        good = hmac.compare_digest(sigv4.sign(signing, to_sign), signed.signature)
+        good = signatures_equal(sigv4.sign(signing, to_sign), signed.signature)
         if good and not keys:
             keys.append(signing)
         return good
@@ -122,12 +113,10 @@ def _v2(method: str, headers: dict[str, str], query: dict[str, str], resources: 
     """The signature check of a V2 request (``Authorization: AWS key:sig`` or a presigned query)."""
     if 'AWSAccessKeyId' in query:
         access_key, given = query['AWSAccessKeyId'], query.get('Signature', '')
-        expires = query.get('Expires', '')
-        if not expires.isdigit():
-            raise errors.AccessDenied('Expires must be a number of seconds since the epoch')
-        if now > int(expires):
+        date = query.get('Expires', '')
+        expires = values.number(date, name='Expires', error=errors.AccessDenied)
+        if now > expires:
             raise errors.AccessDenied('Request has expired')
-        date = expires
     else:
         access_key, _, given = headers['authorization'][4:].rpartition(':')
         if not access_key or not given:
@@ -139,11 +128,9 @@ def _v2(method: str, headers: dict[str, str], query: dict[str, str], resources: 
 
 
 def _check_v2_date(headers: dict[str, str], now: float, max_skew: float) -> None:
-    text = headers.get('x-amz-date') or headers.get('date', '')
-    try:
-        when = email.utils.parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError):
-        raise errors.AccessDenied('AWS authentication requires a valid Date or x-amz-date header') from None
+    when = values.http_epoch(headers.get('x-amz-date') or headers.get('date', ''))
+    if when is None:
+        raise errors.AccessDenied('AWS authentication requires a valid Date or x-amz-date header')
     if abs(when - now) > max_skew:
         raise errors.RequestTimeTooSkewed()
 
@@ -154,9 +141,9 @@ def _signature(headers: dict[str, str], query: dict[str, str], now: float,
     if 'X-Amz-Algorithm' in query:
         try:
             signed = sigv4.parse_presigned(query)
+            started = sigv4.amz_time(signed.amz_date)
         except sigv4.SignatureError as err:
             raise errors.AuthorizationQueryParametersError(str(err)) from None
-        started = amz_time(signed.amz_date)
         if now > started + (signed.expires or 0):
             raise errors.AccessDenied('Request has expired')
         if started > now + max_skew:
@@ -169,7 +156,10 @@ def _signature(headers: dict[str, str], query: dict[str, str], now: float,
         raise errors.AuthorizationHeaderMalformed(str(err)) from None
     if 'host' not in signed.signed_headers:
         raise errors.AuthorizationHeaderMalformed('the host header must be signed')
-    if abs(amz_time(amz_date) - now) > max_skew:
+    when = values.amz_epoch(amz_date)
+    if when is None:
+        raise errors.AccessDenied('AWS authentication requires a valid Date or x-amz-date header')
+    if abs(when - now) > max_skew:
         raise errors.RequestTimeTooSkewed()
     payload_hash = headers.get('x-amz-content-sha256', '')
     if payload_hash.startswith('STREAMING-') and payload_hash not in STREAMING:

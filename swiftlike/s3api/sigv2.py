@@ -9,6 +9,8 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 
+from swiftlike.common.s3_auth import signatures_equal
+
 #: Query parameters that are part of the signed resource.
 SUBRESOURCES = frozenset({
     'acl', 'cors', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy',
@@ -52,4 +54,4 @@ def signature(secret: str, text: str) -> str:
 
 def matches(secret: str, text: str, given: str) -> bool:
     """Whether ``given`` is the signature of ``text`` with ``secret``."""
-    return hmac.compare_digest(signature(secret, text), given)
+    return signatures_equal(signature(secret, text), given)

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote
 
+from swiftlike.common.numbers import NumberError, parse_int
+from swiftlike.common.s3_auth import signatures_equal
+from swiftlike.s3api.values import amz_epoch
+
 ALGORITHM: Final = 'AWS4-HMAC-SHA256'
 UNSIGNED: Final = 'UNSIGNED-PAYLOAD'
 EMPTY_SHA256: Final = hashlib.sha256(b'').hexdigest()
+#: The longest a presigned URL may be valid (seconds).
+MAX_EXPIRES: Final = 604800
+_DAY: Final = re.compile(r'[0-9]{8}\Z', re.ASCII)
 
 
 class SignatureError(ValueError):
@@ -39,7 +47,7 @@ class Credential:
         """:raises SignatureError: unless ``text`` is a credential of five parts"""
         parts = text.rsplit('/', 4)
         if len(parts) != 5 or parts[4] != 'aws4_request' or not all(parts[:4]) \
-                or len(parts[1]) != 8 or not parts[1].isdigit():
+                or not _DAY.match(parts[1]):
             raise SignatureError(f'malformed credential {text!r}')
         return cls(*parts[:4])
 
@@ -74,7 +82,6 @@ def parse_authorization(value: str, amz_date: str) -> SignedRequest:
         signature = fields['Signature']
     except KeyError as err:
         raise SignatureError(f'Authorization lacks {err.args[0]}') from None
-    _check_date(amz_date)
     return SignedRequest(credential, headers, signature, amz_date)
 
 
@@ -87,23 +94,27 @@ def parse_presigned(query: Mapping[str, str]) -> SignedRequest:
         if query['X-Amz-Algorithm'] != ALGORITHM:
             raise SignatureError('unsupported algorithm')
         credential = Credential.parse(query['X-Amz-Credential'])
-        expires = query['X-Amz-Expires']
+        expires = parse_int(query['X-Amz-Expires'], what='X-Amz-Expires', minimum=1, maximum=MAX_EXPIRES)
         signed = SignedRequest(credential, tuple(query['X-Amz-SignedHeaders'].split(';')),
-                               query['X-Amz-Signature'], query['X-Amz-Date'], int(expires))
+                               query['X-Amz-Signature'], query['X-Amz-Date'], expires)
     except KeyError as err:
         raise SignatureError(f'query lacks {err.args[0]}') from None
-    except ValueError:
-        raise SignatureError('X-Amz-Expires is not a number') from None
-    if not 1 <= (signed.expires or 0) <= 604800:
-        raise SignatureError('X-Amz-Expires must be 1 to 604800 seconds')
-    _check_date(signed.amz_date)
+    except NumberError:
+        raise SignatureError(f'X-Amz-Expires must be 1 to {MAX_EXPIRES} seconds') from None
+    amz_time(signed.amz_date)
     return signed
 
 
-def _check_date(amz_date: str) -> None:
-    if len(amz_date) != 16 or amz_date[8] != 'T' or amz_date[15] != 'Z' \
-            or not (amz_date[:8] + amz_date[9:15]).isdigit():
-        raise SignatureError(f'malformed X-Amz-Date {amz_date!r}')
+def amz_time(amz_date: str) -> float:
+    """Seconds since the epoch of ``yyyymmddThhmmssZ``.
+
+    :raises SignatureError: unless it is one (ASCII digits, a real day and time)
+    """
+    when = amz_epoch(amz_date)
+    if when is None:
+        raise SignatureError(f'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'" '
+                             f'(got {amz_date[:40]!r})')
+    return when
 
 
 def _uri_encode(text: str, safe: str = '') -> str:
@@ -161,4 +172,4 @@ def sign(key: bytes, text: str) -> str:
 def signature_matches(secret: str, signed: SignedRequest, to_sign: str) -> bool:
     """Whether ``signed.signature`` is the signature of ``to_sign`` with ``secret``."""
     expected = sign(signing_key(secret, signed.credential), to_sign)
-    return hmac.compare_digest(expected, signed.signature)
+    return signatures_equal(expected, signed.signature)
