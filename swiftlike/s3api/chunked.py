@@ -9,24 +9,42 @@ seeded by the request's signature; ``STREAMING-UNSIGNED-PAYLOAD-TRAILER``:
 
 A chunk is handed on only once its signature checked, and the last one only
 once the trailer checked, so a body that fails is never stored whole: the
-read fails instead (OSError), and ``error`` says why.
+read fails instead (OSError), ``error`` says why and ``failure`` is the S3
+error to answer (IncompleteBody for a malformed or cut frame,
+SignatureDoesNotMatch, BadDigest).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from swiftlike.s3api import checksums, sigv4
+from swiftlike.common.s3_auth import signatures_equal
+from swiftlike.s3api import checksums, errors, sigv4
 
 MAX_CHUNK: Final = 16 * 1024 * 1024
 MAX_LINE: Final = 4096
 EMPTY: Final = hashlib.sha256(b'').hexdigest()
+#: A chunk size: ASCII hex digits only (no sign, space, 0x or underscore, which int(x, 16) takes).
+_SIZE: Final = re.compile(rb'[0-9a-fA-F]{1,8}\Z')
 
 
 class ChunkError(OSError):
     """The body is not well-formed aws-chunked, or fails a check."""
+
+
+def chunk_size(text: bytes) -> int | None:
+    """The size of a chunk line's ``<hex size>``, or None if it is not one (or above MAX_CHUNK).
+
+    >>> chunk_size(b'10000'), chunk_size(b'0'), chunk_size(b'-5'), chunk_size(b'0x5')
+    (65536, 0, None, None)
+    """
+    if not _SIZE.match(text):
+        return None
+    size = int(text, 16)
+    return size if size <= MAX_CHUNK else None
 
 
 class ChunkSigner:
@@ -39,12 +57,12 @@ class ChunkSigner:
         text = '\n'.join(['AWS4-HMAC-SHA256-PAYLOAD', self.amz_date, self.scope, self.previous, EMPTY,
                           hashlib.sha256(data).hexdigest()])
         self.previous = sigv4.sign(self.key, text)
-        return self.previous == given
+        return signatures_equal(self.previous, given)
 
     def check_trailer(self, trailer: bytes, given: str) -> bool:
         text = '\n'.join(['AWS4-HMAC-SHA256-TRAILER', self.amz_date, self.scope, self.previous,
                           hashlib.sha256(trailer).hexdigest()])
-        return sigv4.sign(self.key, text) == given
+        return signatures_equal(sigv4.sign(self.key, text), given)
 
 
 class LazySigner:
@@ -87,6 +105,7 @@ class AwsChunkedInput:
         self.newest = b''                       #: the newest chunk, held back until the next checks out
         self.done = False
         self.error = ''
+        self.failure: errors.S3Error | None = None      #: the S3 error to answer, once a read failed
         self.checksum = ''                      #: the trailer's checksum, once read
 
     def _line(self) -> bytes:
@@ -96,19 +115,19 @@ class AwsChunkedInput:
             raise self._fail('a chunk line is not terminated')
         return line[:-2]
 
-    def _fail(self, why: str) -> ChunkError:
+    def _fail(self, why: str, error: type[errors.S3Error] = errors.IncompleteBody) -> ChunkError:
         self.error = why
+        self.failure = error(why)
         return ChunkError(why)
 
     def _next_chunk(self) -> bytes:
         head = self._line()
         size_text, _, ext = head.partition(b';')
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise self._fail('bad chunk size') from None
-        if size > MAX_CHUNK:
-            raise self._fail('chunk too big')
+        size = chunk_size(size_text)
+        if size is None:
+            raise self._fail(f'bad chunk size {size_text[:20]!r} (hex, at most {MAX_CHUNK})')
+        if self.total + size > self.decoded_length:
+            raise self._fail('the body is longer than x-amz-decoded-content-length')
         data = b''
         while len(data) < size:
             with self.read_timeout():
@@ -119,9 +138,9 @@ class AwsChunkedInput:
         if size and self.stream.read(2) != b'\r\n':
             raise self._fail('chunk data is not terminated')
         if self.signer is not None:
-            given = ext.partition(b'chunk-signature=')[2].decode('ascii', 'replace')
+            given = ext.partition(b'chunk-signature=')[2].decode('latin-1')
             if not self.signer.check(data, given):
-                raise self._fail('chunk signature does not match')
+                raise self._fail('chunk signature does not match', errors.SignatureDoesNotMatch)
         if self.digest is not None:
             self.digest.update(data)
         return data
@@ -145,9 +164,9 @@ class AwsChunkedInput:
                 if name.strip().lower() == self.trailer:
                     self.checksum = value.strip()
         if self.signer is not None and not self.signer.check_trailer(b''.join(lines), signature):
-            raise self._fail('trailer signature does not match')
+            raise self._fail('trailer signature does not match', errors.SignatureDoesNotMatch)
         if self.digest is None or checksums.encode(self.digest) != self.checksum:
-            raise self._fail(f'{self.trailer} does not match the body')
+            raise self._fail(f'{self.trailer} does not match the body', errors.BadDigest)
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` decoded bytes; the newest chunk is held back until

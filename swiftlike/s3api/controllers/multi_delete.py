@@ -19,12 +19,10 @@ MAX_KEYS = 1000
 
 
 def _body(s3: S3Request) -> bytes:
-    length = s3.headers.get('content-length', '')
-    if not length.isdigit():
-        raise errors.MissingContentLength()
-    if int(length) > xmlio.MAX_BODY:
+    length = obj.content_length(s3)
+    if length > xmlio.MAX_BODY:
         raise errors.MalformedXML()
-    body: bytes = s3.environ['wsgi.input'].read(int(length))
+    body: bytes = s3.environ['wsgi.input'].read(length)
     if s3.payload_hash != 'UNSIGNED-PAYLOAD' and hashlib.sha256(body).hexdigest() != s3.payload_hash:
         raise errors.XAmzContentSHA256Mismatch()
     md5 = s3.headers.get('content-md5')

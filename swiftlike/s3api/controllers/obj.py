@@ -22,7 +22,7 @@ from swiftlike.common import conditional
 from swiftlike.common.concurrency import timeout
 from swiftlike.common.slo_get import ETAG_IS_AT
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import checksums, chunked, errors, swift, sysmeta, xmlio
+from swiftlike.s3api import checksums, chunked, errors, swift, sysmeta, values, xmlio
 from swiftlike.s3api.controllers import acl, segments, tagging
 from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http, iso_of_epoch
 from swiftlike.s3api.request import S3Request
@@ -74,11 +74,21 @@ def content_md5(s3: S3Request) -> str | None:
     return digest.hex()
 
 
-def _chunked_body(s3: S3Request) -> tuple[chunked.AwsChunkedInput, str]:
+def content_length(s3: S3Request, header: str = 'content-length') -> int:
+    """The body's length as the request gives it in ``header``.
+
+    :raises MissingContentLength: without one
+    :raises InvalidArgument: if it is not a number of bytes (ASCII digits)
+    """
+    raw = s3.headers.get(header)
+    if raw is None:
+        raise errors.MissingContentLength(f'You must provide the {header} HTTP header.')
+    return values.number(raw, name=header)
+
+
+def _chunked_body(s3: S3Request) -> tuple[chunked.AwsChunkedInput, int]:
     """The decoded body of an aws-chunked upload, and its decoded length."""
-    length = s3.headers.get('x-amz-decoded-content-length', '')
-    if not length.isdigit():
-        raise errors.MissingContentLength('aws-chunked uploads need x-amz-decoded-content-length')
+    length = content_length(s3, 'x-amz-decoded-content-length')
     trailer = s3.headers.get('x-amz-trailer', '').strip().lower() or None
     if trailer is not None and (not trailer.startswith('x-amz-checksum-')
                                 or trailer[len('x-amz-checksum-'):] not in checksums.ALGORITHMS):
@@ -86,7 +96,7 @@ def _chunked_body(s3: S3Request) -> tuple[chunked.AwsChunkedInput, str]:
     signer = None
     if s3.payload_hash.startswith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD') and s3.signed is not None:
         signer = chunked.LazySigner(s3.keys, s3.signed)
-    body = chunked.AwsChunkedInput(s3.environ['wsgi.input'], decoded_length=int(length), signer=signer,
+    body = chunked.AwsChunkedInput(s3.environ['wsgi.input'], decoded_length=length, signer=signer,
                                    trailer=trailer, read_timeout=lambda: timeout(60))
     return body, length
 
@@ -134,21 +144,19 @@ def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
 
 def store(app: WsgiApp, s3: S3Request, container: str, name: str, headers: dict[str, str]) -> Response:
     """The request's body stored as Swift object ``container/name`` (PutObject, UploadPart)."""
-    length = s3.headers.get('content-length')
     if s3.payload_hash.startswith('STREAMING-'):
         return _put_chunked(app, s3, container, name, headers)
-    if length is None or not length.isdigit():
-        raise errors.MissingContentLength()
+    length = content_length(s3)
     wanted = checksums.requested(s3.headers)
     body: Any = s3.environ['wsgi.input']
     hashing = checking = None
     if s3.payload_hash != 'UNSIGNED-PAYLOAD':
-        body = hashing = checksums.VerifyingInput(body, int(length), hashlib.sha256(), s3.payload_hash,
+        body = hashing = checksums.VerifyingInput(body, length, hashlib.sha256(), s3.payload_hash,
                                                   lambda digest: str(digest.hexdigest()))
     if wanted:
-        body = checking = checksums.VerifyingInput(body, int(length), checksums.new(wanted[0]), wanted[1])
+        body = checking = checksums.VerifyingInput(body, length, checksums.new(wanted[0]), wanted[1])
         headers[sysmeta.CHECKSUM + wanted[0].title()] = wanted[1]
-    resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=int(length))
+    resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=length)
     if hashing and hashing.mismatch:
         resp.close()
         raise errors.XAmzContentSHA256Mismatch()
@@ -166,20 +174,15 @@ def _put_chunked(app: WsgiApp, s3: S3Request, container: str, name: str, headers
     if encoding:
         headers['Content-Encoding'] = encoding
     try:
-        if length == '0':            # nothing for the proxy to read: authenticate, then check the stream here
+        if length == 0:            # nothing for the proxy to read: authenticate, then check the stream here
             swift.require_bucket(app, s3, container)
             body.read()
-        resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=int(length))
-    except chunked.ChunkError:
-        resp = None
-    if body.error or resp is None:
-        if resp is not None:
-            resp.close()
-        if 'x-amz-checksum' in body.error:
-            raise errors.BadDigest(body.error)
-        if 'signature' in body.error:
-            raise errors.SignatureDoesNotMatch(body.error)
-        raise errors.InvalidRequest(body.error)
+        resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=length)
+    except chunked.ChunkError as err:
+        raise body.failure or errors.AccessDenied(str(err)) from None
+    if body.failure is not None:
+        resp.close()
+        raise body.failure
     if not (body.trailer and body.checksum):
         return _stored(s3, resp, {})
     answer = _stored(s3, resp, {body.trailer: body.checksum})
@@ -196,6 +199,8 @@ def get(app: WsgiApp, s3: S3Request, conf: S3Conf, *, byte_range: str | None = N
     ``byte_range`` replaces the request's Range (a part of a multipart object)."""
     wanted = ('range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since')
     headers = {k.title(): v for k, v in s3.headers.items() if k in wanted}
+    headers.pop('Range', None)
+    byte_range = byte_range or values.byte_range(s3.headers.get('range'))     # a malformed Range is ignored
     if byte_range is not None:
         headers['Range'] = byte_range
     if 'If-Match' in headers or 'If-None-Match' in headers:
@@ -263,7 +268,8 @@ def copy_source(s3: S3Request) -> tuple[str, str]:
     raw = unquote(s3.headers['x-amz-copy-source'])
     path, _, version = raw.partition('?')
     if version and version != 'versionId=null':
-        raise errors.NotImplemented_('copying an object version is not implemented')
+        raise errors.InvalidArgument('Invalid version id specified (this store keeps no versions)',
+                                     ArgumentName='versionId', ArgumentValue=version[:100])
     bucket, _, key = path.lstrip('/').partition('/')
     if not bucket or not key:
         raise errors.InvalidArgument('x-amz-copy-source must be <bucket>/<key>',
