@@ -20,18 +20,24 @@ ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers'
 AUTHENTICATED = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers'
 #: canned ACL -> X-Container-Read
 CANNED = {'private': '', 'public-read': '.r:*,.rlistings', 'authenticated-read': '*'}
+#: S3's other canned ACLs (501 here); any other value is not an ACL at all (400).
+OTHER_CANNED = frozenset({'public-read-write', 'aws-exec-read', 'bucket-owner-read',
+                          'bucket-owner-full-control', 'log-delivery-write'})
 
 
 def container_read(s3: S3Request) -> str | None:
     """The X-Container-Read for the request's ``x-amz-acl`` (None without one).
 
     :raises NotImplemented_: for a canned ACL that a read ACL cannot express
+    :raises InvalidArgument: for a value that is no canned ACL
     """
     canned = s3.headers.get('x-amz-acl')
     if canned is None:
         return None
-    if canned not in CANNED:
+    if canned in OTHER_CANNED:
         raise errors.NotImplemented_(f'the canned ACL {canned} is not implemented')
+    if canned not in CANNED:
+        raise errors.InvalidArgument('not a canned ACL', ArgumentName='x-amz-acl', ArgumentValue=canned[:100])
     return CANNED[canned]
 
 

@@ -1,6 +1,7 @@
 """Bucket operations: CreateBucket, DeleteBucket, HeadBucket, ListObjects
-(v1 and v2), GetBucketLocation, GetBucketVersioning. Any other
-sub-resource is 501 NotImplemented, never a listing."""
+(v1 and v2), GetBucketLocation, GetBucketVersioning. Any other S3 bucket
+sub-resource is 501 NotImplemented, never a listing; parameters S3 does not
+know are ignored, as S3 ignores them."""
 
 from __future__ import annotations
 
@@ -13,18 +14,22 @@ from urllib.parse import quote
 from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import errors, swift, xmlio
+from swiftlike.s3api import errors, swift, values, xmlio
 from swiftlike.s3api.controllers import acl, multi_delete, segments
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
 
-_NAME = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
-#: Query parameters of a plain listing (anything else is a sub-resource).
-LISTING_PARAMS = frozenset({'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'list-type',
-                            'continuation-token', 'start-after', 'fetch-owner', 'x-id'})
+_NAME = re.compile(r'[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]', re.ASCII)         # fullmatch: '$' lets '\n' end it
+_IP = re.compile(r'[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+', re.ASCII)
+#: The largest max-keys S3 takes (larger is InvalidArgument; up to it, the page is conf.max_keys at most).
+MAX_INT32 = 2 ** 31 - 1
 SUPPORTED = frozenset({'location', 'versioning', 'delete', 'acl', 'versions'})
-#: Query parameters a sub-resource takes besides the listing ones.
-SUB_PARAMS = {'versions': frozenset({'key-marker', 'version-id-marker'})}
+#: S3's bucket sub-resources this server does not implement (501); other unknown parameters are
+#: ignored, as S3 ignores them.
+UNSUPPORTED = frozenset({
+    'accelerate', 'analytics', 'cors', 'encryption', 'intelligent-tiering', 'inventory', 'lifecycle',
+    'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy', 'policyStatus',
+    'publicAccessBlock', 'replication', 'requestPayment', 'tagging', 'website', 'metadataTable'})
 
 
 def _xml(root: Any) -> Response:
@@ -33,7 +38,7 @@ def _xml(root: Any) -> Response:
 
 def check_name(bucket: str) -> None:
     """:raises InvalidBucketName: unless ``bucket`` follows S3's naming rules"""
-    if not _NAME.match(bucket) or '..' in bucket or re.match(r'^\d+\.\d+\.\d+\.\d+$', bucket):
+    if not _NAME.fullmatch(bucket) or '..' in bucket or _IP.fullmatch(bucket):
         raise errors.InvalidBucketName(BucketName=bucket)
 
 
@@ -42,12 +47,11 @@ def subresource(s3: S3Request) -> str:
 
     :raises NotImplemented_: for one this server does not implement
     """
-    extra = [k for k in s3.query if k not in LISTING_PARAMS and not k.startswith('X-Amz-')]
+    extra = [k for k in s3.query if k in SUPPORTED or k in UNSUPPORTED]
     if not extra:
         return ''
-    named = [k for k in extra if k in SUPPORTED]
-    if len(named) == 1 and all(k in SUPPORTED or k in SUB_PARAMS.get(named[0], ()) for k in extra):
-        return named[0]
+    if len(extra) == 1 and extra[0] in SUPPORTED:
+        return extra[0]
     raise errors.NotImplemented_(f'{", ".join(sorted(extra))} is not implemented')
 
 
@@ -81,6 +85,8 @@ def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     body = s3.environ['wsgi.input'].read(xmlio.MAX_BODY + 1) if s3.headers.get('content-length') else b''
     if body.strip():
         root = xmlio.parse(body)
+        if root.tag != 'CreateBucketConfiguration':
+            raise errors.MalformedXML()
         location = root.findtext('LocationConstraint') or 'us-east-1'
         if location != conf.location:
             raise errors.InvalidLocationConstraint()
@@ -123,10 +129,10 @@ def head(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
 
 
 def _max_keys(s3: S3Request, conf: S3Conf) -> int:
-    raw = s3.query.get('max-keys', str(conf.max_keys))
-    if not raw.isdigit():
-        raise errors.InvalidArgument('max-keys must be a non-negative integer', ArgumentName='max-keys')
-    return min(int(raw), conf.max_keys)
+    raw = s3.query.get('max-keys')
+    if raw is None:
+        return conf.max_keys
+    return min(values.number(raw, name='max-keys', maximum=MAX_INT32), conf.max_keys)
 
 
 def _start(s3: S3Request, v2: bool) -> str:

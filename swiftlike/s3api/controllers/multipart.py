@@ -14,11 +14,10 @@ import xml.etree.ElementTree as ET
 
 from webob import Response
 
-from swiftlike.common.ranges import RangeNotSatisfiable, parse_range
 from swiftlike.common.slo_put import is_manifest
 from swiftlike.common.subrequest import IterReader
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import checksums, errors, swift, sysmeta, xmlio
+from swiftlike.s3api import checksums, errors, swift, sysmeta, values, xmlio
 from swiftlike.s3api.controllers import obj
 from swiftlike.s3api.controllers.common import S3Conf, iso_of_epoch
 from swiftlike.s3api.controllers.segments import (
@@ -56,11 +55,15 @@ def upload(app: WsgiApp, s3: S3Request) -> SwiftResponse:
 
 
 def part_number(s3: S3Request) -> int:
-    raw = s3.query.get('partNumber', '')
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PART:
+    """The request's ``partNumber``.
+
+    :raises InvalidArgument: unless it is 1 to MAX_PART (in ASCII digits)
+    """
+    try:
+        return values.number(s3.query.get('partNumber'), name='partNumber', minimum=1, maximum=MAX_PART)
+    except errors.InvalidArgument as err:
         raise errors.InvalidArgument(f'Part number must be an integer between 1 and {MAX_PART}, inclusive',
-                                     ArgumentName='partNumber', ArgumentValue=raw)
-    return int(raw)
+                                     **err.extra) from None
 
 
 def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
@@ -109,19 +112,9 @@ def _copy_part(app: WsgiApp, s3: S3Request, name: str) -> Response:
     headers = {}
     wanted = s3.headers.get('x-amz-copy-source-range')
     if wanted is not None:
-        try:
-            ranges = parse_range(wanted, size)
-        except RangeNotSatisfiable:
-            raise errors.InvalidRange() from None
-        if ranges is None or len(ranges) != 1 or wanted.strip()[6:].startswith('-') \
-                or ranges[0][1] - 1 != int(wanted.strip().rpartition('-')[2] or -1):
-            raise errors.InvalidArgument('The x-amz-copy-source-range value must be of the form '
-                                         'bytes=first-last where first and last are the zero-based offsets '
-                                         'of the first and last bytes to copy',
-                                         ArgumentName='x-amz-copy-source-range')
-        start, stop = ranges[0]
-        headers['Range'] = f'bytes={start}-{stop - 1}'
-        size = stop - start
+        first, last = values.copy_source_range(wanted, size)
+        headers['Range'] = f'bytes={first}-{last}'
+        size = last - first + 1
     got = swift.check(swift.call(app, s3, 'GET', src_bucket, src_key, headers=headers), s3)
     resp = swift.call(app, s3, 'PUT', segments(s3.bucket), name, length=size, body=IterReader(got.app_iter),
                       headers={'Content-Type': 'application/octet-stream'})

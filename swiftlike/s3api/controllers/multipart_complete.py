@@ -25,7 +25,7 @@ from swiftlike.common.slo_put import CHECKED
 from swiftlike.common.subrequest import IterReader
 from swiftlike.common.sysmeta import OVERRIDE_ETAG
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import checksums, errors, swift, sysmeta, xmlio
+from swiftlike.s3api import checksums, errors, swift, sysmeta, values, xmlio
 from swiftlike.s3api.controllers import multipart as mp
 from swiftlike.s3api.controllers import segments as seg
 from swiftlike.s3api.controllers.common import S3Conf
@@ -42,12 +42,14 @@ def _requested(s3: S3Request) -> list[tuple[int, str, dict[str, str]]]:
         raise errors.MalformedXML()
     listed = []
     for part in root.findall('Part'):
-        number, etag = (part.findtext('PartNumber') or '').strip(), (part.findtext('ETag') or '').strip()
-        if not number.isdigit() or not etag:
+        number = values.number((part.findtext('PartNumber') or '').strip(), name='PartNumber',
+                               minimum=1, maximum=seg.MAX_PART, error=errors.MalformedXML)
+        etag = (part.findtext('ETag') or '').strip()
+        if not etag:
             raise errors.MalformedXML()
         sums = {child.tag[len('Checksum'):].lower(): (child.text or '').strip() for child in part
                 if child.tag.startswith('Checksum')}
-        listed.append((int(number), etag.strip('"').lower(), sums))
+        listed.append((number, etag.strip('"').lower(), sums))
     if not listed:
         raise errors.MalformedXML()
     numbers = [n for n, _, _ in listed]

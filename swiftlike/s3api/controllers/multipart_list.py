@@ -6,7 +6,7 @@ from __future__ import annotations
 from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import errors, swift, xmlio
+from swiftlike.s3api import swift, values, xmlio
 from swiftlike.s3api.controllers import multipart as mp
 from swiftlike.s3api.controllers import segments as seg
 from swiftlike.s3api.controllers.bucket import owner_element
@@ -15,10 +15,14 @@ from swiftlike.s3api.request import S3Request
 
 
 def _number(s3: S3Request, name: str, default: int, top: int) -> int:
-    raw = s3.query.get(name, str(default))
-    if not raw.isdigit():
-        raise errors.InvalidArgument(f'{name} must be a non-negative integer', ArgumentName=name)
-    return min(int(raw), top)
+    """The query's ``name`` (``default`` without one), at most ``top``.
+
+    :raises InvalidArgument: unless it is a number S3 takes (ASCII digits, 0 to 2**31 - 1)
+    """
+    raw = s3.query.get(name)
+    if raw is None:
+        return default
+    return min(values.number(raw, name=name, maximum=2 ** 31 - 1), top)
 
 
 def list_parts(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:

@@ -19,7 +19,8 @@ from swiftlike.s3api.request import S3Request
 #: What a bucket's segments container adds to its name.
 SEGMENTS: Final = '+segments'
 MAX_PART: Final = 10000
-_UPLOAD_ID = re.compile(r'^[A-Za-z0-9_-]{32}$')
+_UPLOAD_ID = re.compile(r'[A-Za-z0-9_-]{32}', re.ASCII)          # fullmatch: '$' lets '\n' end it
+_PART = re.compile(r'[0-9]{5}', re.ASCII)
 #: Seconds the cache keeps whether a bucket has a segments container.
 KNOWN_TTL: Final = 60.0
 
@@ -38,7 +39,7 @@ def part_name(key: str, upload_id: str, number: int) -> str:
 
 
 def is_upload_id(text: str) -> bool:
-    return bool(_UPLOAD_ID.match(text))
+    return bool(_UPLOAD_ID.fullmatch(text))
 
 
 def parts(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str, *, after: int = 0,
@@ -51,7 +52,7 @@ def parts(app: WsgiApp, s3: S3Request, bucket: str, key: str, upload_id: str, *,
         page = swift.listing(app, s3, segments(bucket), prefix=prefix, marker=start, limit=want)
         for entry in page:
             tail = entry['name'][len(prefix):]
-            if len(tail) == 5 and tail.isdigit():
+            if _PART.fullmatch(tail):
                 found.append({**entry, 'part': int(tail)})
         if len(page) < want:
             break
