@@ -26,6 +26,8 @@ from swiftlike.s3api import checksums, errors, sigv4
 
 MAX_CHUNK: Final = 16 * 1024 * 1024
 MAX_LINE: Final = 4096
+#: The most trailing header lines a body may end with (S3 sends one or two).
+MAX_TRAILERS: Final = 16
 EMPTY: Final = hashlib.sha256(b'').hexdigest()
 #: A chunk size: ASCII hex digits only (no sign, space, 0x or underscore, which int(x, 16) takes).
 _SIZE: Final = re.compile(rb'[0-9a-fA-F]{1,8}\Z')
@@ -156,6 +158,8 @@ class AwsChunkedInput:
             line = self._line()
             if not line:
                 break
+            if len(lines) >= MAX_TRAILERS:
+                raise self._fail('too many trailing headers')
             name, _, value = line.decode('latin-1').partition(':')
             if name.strip().lower() == 'x-amz-trailer-signature':
                 signature = value.strip()

@@ -254,3 +254,12 @@ def test_an_unexpected_error_is_s3_xml_internal_error_logged_once(caplog):
     assert b'Traceback' not in resp.body and b'a bug' not in resp.body
     logged = [r for r in caplog.records if r.name == 'swiftlike.s3api.middleware']
     assert len(logged) == 1 and logged[0].exc_info is not None
+
+
+def test_endless_trailers_are_refused():
+    raw = b'0\r\n' + b'x-amz-meta-a:b\r\n' * 1000 + b'\r\n'
+    stream = chunked.AwsChunkedInput(io.BytesIO(raw), decoded_length=0, signer=None,
+                                     trailer='x-amz-checksum-crc32', read_timeout=lambda: _NoTimeout())
+    with pytest.raises(chunked.ChunkError):
+        stream.read()
+    assert isinstance(stream.failure, errors.IncompleteBody)
