@@ -153,7 +153,8 @@ class AwsChunkedInput:
             if self.signer is None or self.stream.read(2) == b'\r\n':
                 return
             raise self._fail('the final chunk is not terminated')
-        lines, signature = [], ''
+        lines: list[bytes] = []
+        signature = ''
         while True:
             line = self._line()
             if not line:
