@@ -9,3 +9,4 @@ REMOTE_GROUPS: Final = 'swiftlike.remote_groups'  # frozenset[str]: the user's g
 CLEAN_ACL: Final = 'swiftlike.clean_acl'          # callable(header, value) -> str (ValueError), from auth
 ACL: Final = 'swiftlike.acl'                      # str: the container ACL the proxy found, for authorize
 S3_AUTH: Final = 'swiftlike.s3_auth'          # S3AuthDetails: an S3 request's key and signature check
+INFO: Final = 'swiftlike.info'                # dict[str, dict]: /info sections filters add on the way down

@@ -9,6 +9,7 @@ from typing import Any
 
 from webob import Request, Response, exc
 
+from swiftlike.common import info
 from swiftlike.common.concurrency import Timeout
 from swiftlike.common.config import parse_conf
 from swiftlike.common.constraints import ConstraintError
@@ -30,17 +31,20 @@ class ProxyServer:
     def __init__(self, state: ProxyState) -> None:
         self.state = state
 
-    def info(self) -> Response:
-        """``GET /info``: what this cluster offers, as python-swiftclient reads it."""
+    def info(self, req: Request) -> Response:
+        """``GET /info``: what this cluster offers, as python-swiftclient reads it:
+        the core limits, and a section for each filter of the pipeline that added one."""
         limits = self.state.limits.as_dict()
-        body = {'swift': {'version': VERSION, **limits, 'policies': [{'name': 'Policy-0', 'default': True}]},
-                'tempauth': {'account_acls': False}}
+        body = {'swift': {'version': VERSION, **limits, 'policies': [{'name': 'Policy-0', 'default': True}],
+                          'allow_account_management': False, 'account_autocreate':
+                          self.state.conf.account_autocreate},
+                'tempauth': {'account_acls': False}, **info.sections(req.environ)}
         return Response(body=json.dumps(body).encode(), content_type='application/json')
 
     def route(self, req: Request) -> Response:
         path = wsgi_path_to_str(req.environ.get('PATH_INFO', ''))
         if path == '/info' and req.method in ('GET', 'HEAD'):
-            return self.info()
+            return self.info(req)
         version, acct, cont, name = split_path(path, 1, 4, rest_with_last=True)
         if version not in ('v1', 'v1.0') or not acct:
             return exc.HTTPNotFound(body='Invalid path: expected /v1/<account>[/<container>[/<object>]]\n')

@@ -78,3 +78,11 @@ def test_a_malformed_manifest_header_is_400(auth, value):
     with pytest.raises(ClientException) as err:
         c.put_object('dlo-bad', 'm', b'', headers={'X-Object-Manifest': value})
     assert err.value.http_status == 400
+
+
+def test_capabilities_list_the_pipelines_filters(auth):
+    info = conn(auth).get_capabilities()
+    assert {'swift', 'tempauth', 'slo', 'dlo', 'ratelimit'} <= set(info)
+    assert info['slo']['max_manifest_segments'] == 1000
+    result = cli(auth, 'capabilities')
+    assert result.returncode == 0 and 'dlo' in result.stdout and 'slo' in result.stdout

@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 
 from webob import Request, Response, exc
 
-from swiftlike.common import subrequest
+from swiftlike.common import info, subrequest
 from swiftlike.common.joined import joined_response
 from swiftlike.common.wsgi import Middleware
 
@@ -60,6 +60,9 @@ class Dlo(Middleware):
         return self.conf or DloConf()
 
     def process_request(self, req: Request) -> Response | None:
+        if info.is_info(req.environ):
+            info.add(req.environ, 'dlo', {'max_segments': self.dconf.max_segments})
+            return None
         target = subrequest.object_of(req)
         if target is None:
             return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from webob import Request, Response
 
+from swiftlike.common import info
 from swiftlike.common.wsgi import Middleware, WsgiApp
 
 
@@ -41,6 +42,10 @@ class RateLimit(Middleware):
         self.sleep = sleep
 
     def process_request(self, req: Request) -> Response | None:
+        if info.is_info(req.environ):
+            info.add(req.environ, 'ratelimit', {'container_ratelimit': self.rconf.container_ratelimit,
+                                                'max_sleep_time_seconds': self.rconf.max_sleep})
+            return None
         rate = self.rconf.container_ratelimit
         if rate <= 0 or req.method not in ('PUT', 'DELETE'):
             return None

@@ -17,7 +17,7 @@ from typing import Any
 
 from webob import Request, Response, exc
 
-from swiftlike.common import subrequest
+from swiftlike.common import info, subrequest
 from swiftlike.common.concurrency import run_batches
 from swiftlike.common.slo_get import manifest_response
 from swiftlike.common.slo_put import SLO_HEADER, SloConf, is_manifest, put_manifest
@@ -34,6 +34,11 @@ class Slo(Middleware):
         return self.conf or SloConf()
 
     def process_request(self, req: Request) -> Response | None:
+        if info.is_info(req.environ):
+            info.add(req.environ, 'slo', {'max_manifest_segments': self.sconf.max_manifest_segments,
+                                          'max_manifest_size': self.sconf.max_manifest_size,
+                                          'min_segment_size': 1})
+            return None
         target = subrequest.object_of(req)
         if target is None:
             return None
