@@ -22,6 +22,10 @@ DELETE_AT_SLACK: Final = 60
 #: Largest REPLICATE body (a list of suffixes: 4096 of them fit in 40 KiB).
 MAX_REPLICATE_BODY: Final = 1 << 20
 SYNC_KINDS: Final = ('data', 'ts', 'meta')
+#: What describes the data, so a .meta may not carry it: read with the data's
+#: metadata it would replace the data's own (a wrong length or ETag would
+#: get a sound object quarantined).
+DATA_ONLY: Final = ('Content-Length', 'ETag', 'X-Data-Timestamp')
 
 
 def targets(req: Request, kind: str) -> list[UpdateTarget]:
@@ -104,6 +108,8 @@ def sync_request(kind: str, raw: bytes, path: str, data_length: int) -> SyncRequ
             normalize_delete_at(meta['X-Delete-At'])
         if kind == 'data':
             parse_int(meta.get('Content-Length'), what='Content-Length')
+        elif kind == 'meta' and any(key in meta for key in DATA_ONLY):
+            raise ValueError(f'a .meta may not carry {", ".join(DATA_ONLY)}')
     except (ValueError, RecursionError) as err:
         raise exc.HTTPBadRequest(body=f'bad SYNC metadata: {str(err)[:100]}\n') from None
     return SyncRequest(kind, meta, timestamp, data_length)

@@ -281,12 +281,17 @@ def test_object_sync(node, setup):
     for body in JSON_JUNK:
         cases.append(Case(f'SYNC meta body {body[:40]!r}', 'object', 'SYNC', path,
                           _sync_headers('meta', str(len(body))), body, (400, 413)))
+    for key in ('Content-Length', 'ETag', 'X-Data-Timestamp'):       # they would replace the data's own
+        raw = json.dumps({'name': '/AUTH_hostile/c/o', 'X-Timestamp': _stamp(), key: '\u00b2'}).encode()
+        cases.append(Case(f'SYNC .meta with {key}', 'object', 'SYNC', OBJECT,
+                          _sync_headers('meta', str(len(raw))), raw, (400,)))
     raw = _sync_meta(**{'X-Timestamp': None})
     cases.append(Case('SYNC meta without X-Timestamp', 'object', 'SYNC', path,
                       _sync_headers('ts', str(len(raw))), raw, (400,)))
     cases.append(Case('SYNC meta length over the body', 'object', 'SYNC', path,
                       _sync_headers('data', '9999'), raw, (400,)))
     check(node, setup, cases)
+    assert request('127.0.0.1', node.port('object'), 'GET', OBJECT)[2] == b'hello'
 
 
 #: Bodies that are not the JSON an internal verb expects.
