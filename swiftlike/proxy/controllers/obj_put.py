@@ -9,10 +9,12 @@ is the answer, and no byte of the body is read."""
 
 from __future__ import annotations
 
+import math
 import mimetypes
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from email.utils import formatdate
 from functools import partial
 from itertools import islice
 from typing import Final
@@ -186,5 +188,5 @@ def _answer(finals: list[BackendResult], primaries: set[int], needed: int, repli
     if best.status != 201:
         return Response(status=best.status, body=best.body)
     return exc.HTTPCreated(headers={'ETag': best.headers.get('Etag', ''),
-                                    'Last-Modified': timestamp.isoformat,
+                                    'Last-Modified': formatdate(math.ceil(timestamp.seconds), usegmt=True),
                                     'X-Timestamp': timestamp.internal})
