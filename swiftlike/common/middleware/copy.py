@@ -1,5 +1,7 @@
-"""Server-side copy: ``PUT`` with ``X-Copy-From: /<container>/<object>``,
-and ``COPY`` with ``Destination: <container>/<object>``.
+"""Server-side copy: ``PUT`` with ``X-Copy-From: /<container>/<object>``
+(from another account with ``X-Copy-From-Account``), and ``COPY`` with
+``Destination: <container>/<object>`` (and ``Destination-Account``). Names
+may be percent-encoded or raw UTF-8. A ``Range`` copies those bytes only.
 
 The source is read through the rest of the pipeline, as the client, so
 read access to it is checked as for a GET and a large-object manifest
@@ -22,11 +24,34 @@ from swiftlike.common.wsgi import Middleware
 KEPT = ('Content-Encoding', 'Content-Disposition')
 
 
-def _source(header: str) -> tuple[str, str]:
-    container, _, obj = unquote(header).lstrip('/').partition('/')
-    if not container or not obj:
-        raise exc.HTTPPreconditionFailed(body='X-Copy-From must be /<container>/<object>\n')
+def header_text(value: str, name: str) -> str:
+    """A header's value as text: raw UTF-8 (carried as latin-1 by WSGI), then percent-decoded.
+
+    >>> header_text('/c/%C3%A9t%C3%A9', 'X'), header_text('/c/\xc3\xa9t\xc3\xa9', 'X')
+    ('/c/été', '/c/été')
+
+    :raises HTTPPreconditionFailed: if it is not UTF-8
+    """
+    try:
+        return unquote(value.encode('latin-1').decode('utf-8'), errors='strict')
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise exc.HTTPPreconditionFailed(body=f'{name} is not valid UTF-8\n') from None
+
+
+def _source(header: str, name: str = 'X-Copy-From') -> tuple[str, str]:
+    container, _, obj = header_text(header, name).lstrip('/').partition('/')
+    if not container or not obj or '\x00' in container + obj:
+        raise exc.HTTPPreconditionFailed(body=f'{name} must be /<container>/<object>\n')
     return container, obj
+
+
+def _account(req: Request, header: str, default: str) -> str:
+    if header not in req.headers:
+        return default
+    account = header_text(req.headers[header], header)
+    if not account or '/' in account or '\x00' in account:
+        raise exc.HTTPPreconditionFailed(body=f'{header} must name an account\n')
+    return account
 
 
 class Copy(Middleware):
@@ -40,17 +65,20 @@ class Copy(Middleware):
         target = subrequest.object_of(req)
         if target is None:
             return None
-        account, _, _ = target
+        account = _account(req, 'X-Copy-From-Account', target[0])
         src_container, src_obj = _source(req.headers['X-Copy-From'])
+        ranged = {'Range': req.headers['Range']} if 'Range' in req.headers else {}
         source = subrequest.call(self.app, req.environ, 'GET',
-                                 subrequest.object_path(account, src_container, src_obj))
-        if source.status_int != 200:
+                                 subrequest.object_path(account, src_container, src_obj), headers=ranged)
+        if source.status_int not in (200, 206):
             return source
         headers = self._put_headers(req, source)
         put = subrequest.call(self.app, req.environ, 'PUT', subrequest.path_of(req), headers=headers,
                               length=source.content_length, body=subrequest.IterReader(source.app_iter))
         subrequest.close(source)
         put.headers['X-Copied-From'] = subrequest.quoted(f'{src_container}/{src_obj}')
+        if account != target[0]:
+            put.headers['X-Copied-From-Account'] = subrequest.quoted(account)
         if 'Last-Modified' in source.headers:
             put.headers['X-Copied-From-Last-Modified'] = source.headers['Last-Modified']
         return put
@@ -58,7 +86,8 @@ class Copy(Middleware):
     @staticmethod
     def _put_headers(req: Request, source: Response) -> dict[str, str]:
         fresh = req.headers.get('X-Fresh-Metadata', '').lower() in ('true', '1', 'yes')
-        skipped = {'x-copy-from', 'x-fresh-metadata', 'content-length', 'transfer-encoding', 'etag'}
+        skipped = {'x-copy-from', 'x-copy-from-account', 'x-fresh-metadata', 'content-length',
+                   'transfer-encoding', 'etag', 'range'}
         headers = {k: v for k, v in req.headers.items() if k.lower() not in skipped}
         if not fresh:
             for key, value in source.headers.items():
@@ -66,7 +95,7 @@ class Copy(Middleware):
                     headers[key] = value
         if not req.headers.get('Content-Type'):
             headers['Content-Type'] = source.headers.get('Content-Type', 'application/octet-stream')
-        if not is_manifest(source.headers) and source.etag:
+        if source.status_int == 200 and not is_manifest(source.headers) and source.etag:
             headers['ETag'] = source.etag.strip('"')
         return headers
 
@@ -75,12 +104,14 @@ class Copy(Middleware):
         if target is None:
             return None
         account, container, obj = target
-        dest_container, _, dest_obj = unquote(req.headers.get('Destination', '')).lstrip('/').partition('/')
-        if not dest_container or not dest_obj:
-            return exc.HTTPPreconditionFailed(body='Destination must be <container>/<object>\n')
+        dest_container, dest_obj = _source(req.headers.get('Destination', ''), 'Destination')
+        dest_account = _account(req, 'Destination-Account', account)
         req.method = 'PUT'
         req.headers['X-Copy-From'] = subrequest.quoted(f'/{container}/{obj}')
-        req.environ['PATH_INFO'] = subrequest.object_path(account, dest_container, dest_obj) \
+        if dest_account != account:
+            req.headers['X-Copy-From-Account'] = subrequest.quoted(account)
+            del req.headers['Destination-Account']
+        req.environ['PATH_INFO'] = subrequest.object_path(dest_account, dest_container, dest_obj) \
             .encode('utf-8').decode('latin-1')
         req.environ.pop('RAW_PATH_INFO', None)
         req.headers['Content-Length'] = '0'
