@@ -173,6 +173,29 @@ def proxy_special_cases(w: World) -> Iterator[Case]:
     yield from transaction_id_cases(w)
 
 
+MANIFESTS = ('', '/', 'fuzz', 'fuzz/', '/fuzz/o', '%ff', 'fuzz/%ff', '\x00', '../x', 'fuzz/' + 'o' * 2000,
+             'nope/x', long_value('X-Object-Manifest'), *RAW_HEADER_VALUES)
+BACKEND_HEADERS = ('X-Backend-Slo-Checked', 'X-Backend-Etag-Is-At', 'X-Backend-Sysmeta-Only',
+                   'X-Backend-Timestamp', 'X-Object-Sysmeta-Slo-Size', 'X-Backend-Put-Timestamp',
+                   'X-Timestamp', 'Expect')
+
+
+def manifest_and_backend_cases(w: World) -> Iterator[Case]:
+    """Dynamic large object manifests, and headers only the cluster may set
+    (the gatekeeper strips them) or that steer the backend."""
+    tok = ('X-Auth-Token', w.token)
+    for value in MANIFESTS:
+        yield Case('proxy', 'PUT', f'/v1/{w.account}/fuzz/dlo', _h(tok, ('X-Object-Manifest', value)))
+        yield Case('proxy', 'POST', f'/v1/{w.account}/fuzz/posted', _h(tok, ('X-Object-Manifest', value)))
+    for value in ('bytes=0-1', 'bytes=²-³', 'bytes=-0', *RANGES[7:9]):        # dlo-read: made by setup_world
+        for query in ('', '?multipart-manifest=get', '?multipart-manifest=%ff'):
+            yield Case('proxy', 'GET', f'/v1/{w.account}/fuzz/dlo-read{query}', _h(tok, ('Range', value)))
+    for name in BACKEND_HEADERS:
+        for value in ('true', '²', '9' * 100, '', '\x00', 'x-object-meta-a', '100-continue', b'\xff'):
+            yield Case('proxy', 'PUT', f'/v1/{w.account}/fuzz/backend', _h(tok, (name, value)), b'x')
+            yield Case('proxy', 'GET', f'/v1/{w.account}/fuzz/obj', _h(tok, (name, value)))
+
+
 def listing_special_cases(w: World) -> Iterator[Case]:
     tok = ('X-Auth-Token', w.token)
     odd = ('ab', '\x00', 'a' * 2000, '\U0001f600', 'on', 'xmlx', '0' * 30)
@@ -494,7 +517,8 @@ def all_cases(w: World) -> list[Case]:
     for v in VALUES:
         cases += [*proxy_number_cases(w, v), *object_server_cases(v), *db_server_cases(v),
                   *s3_number_cases(w, v)]
-    cases += [*proxy_special_cases(w), *path_cases(w), *framing_cases(w), *db_special_cases(),
+    cases += [*proxy_special_cases(w), *manifest_and_backend_cases(w), *path_cases(w), *framing_cases(w),
+              *db_special_cases(),
               *s3_auth_cases(w), *s3_special_cases(w)]
     return cases
 
@@ -531,6 +555,10 @@ def setup_world(cluster: Any) -> World:
     for container, extra in (('fuzz', ()), ('pub', (('X-Container-Read', '.r:*,.rlistings'),)), ('acl', ())):
         assert send(port, 'PUT', f'/v1/{account}/{container}', (tok, *extra)).status in (201, 202)
         assert send(port, 'PUT', f'/v1/{account}/{container}/obj', (tok,), OBJ_BODY).status == 201
+    for n in range(3):
+        assert send(port, 'PUT', f'/v1/{account}/fuzz/dlo-seg/{n}', (tok,), OBJ_BODY).status == 201
+    dlo = ('X-Object-Manifest', 'fuzz/dlo-seg/')
+    assert send(port, 'PUT', f'/v1/{account}/fuzz/dlo-read', (tok, dlo)).status == 201
     world = World(cluster, token, account, '')
     assert send(port, 'PUT', '/fuzzb', s3_signed(port, 'PUT', '/fuzzb')).status == 200
     signed = s3_signed(port, 'PUT', '/fuzzb/k', body=OBJ_BODY)
