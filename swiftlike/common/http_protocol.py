@@ -212,10 +212,19 @@ class StrictHttpProtocol(eventlet.wsgi.HttpProtocol):  # type: ignore[misc]
         return environ
 
     def _guarded_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """The app, unless it read a malformed chunked body: then a 400 that
-        closes the connection, whatever the app made of the failed read."""
+        """The app, unless it read a malformed chunked body: then the
+        connection closes after the answer, and the answer is a 400 unless
+        the app chose a client error itself (s3api answers S3 XML)."""
+        status: list[str] = []
+
+        def noting_status(*args: Any) -> Any:
+            status[:] = [args[0]]
+            if self.server.stopping:          # stopped while in the app: say so
+                self.close_connection = True
+            return start_response(*args)
+
         try:
-            body = self.server.app(environ, start_response)
+            body = self.server.app(environ, noting_status)
         except Exception:
             if not self._bad_body():
                 raise
@@ -223,11 +232,13 @@ class StrictHttpProtocol(eventlet.wsgi.HttpProtocol):  # type: ignore[misc]
         failure = self._bad_body()
         if failure is None:
             return body               # type: ignore[no-any-return]
+        self.close_connection = True
+        self.linger = True
+        if status and '400' <= status[0][:3] < '499':
+            return body               # type: ignore[no-any-return]
         close = getattr(body, 'close', None)
         if close:
             close()
-        self.close_connection = True
-        self.linger = True
         text = f'{failure}\n'.encode()
         start_response('400 Bad Request', [('Content-Type', 'text/plain'),
                                            ('Content-Length', str(len(text)))])

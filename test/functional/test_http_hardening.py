@@ -80,6 +80,7 @@ def exchange(port: int, data: bytes, *, end: bool = False, timeout: float = 5.0)
 
 
 def healthcheck_seconds(port: int) -> float:
+    """How long a /healthcheck on a new connection takes (it must succeed within 10 s)."""
     started = time.monotonic()
     status, _, body = request('127.0.0.1', port, 'GET', '/healthcheck', timeout=10)
     assert (status, body) == (200, b'OK')
@@ -211,7 +212,8 @@ def held_connections(port: int, count: int) -> Iterator[list[socket.socket]]:
 
 def test_thousands_of_idle_and_half_sent_connections_do_not_block_a_server(servers):
     with held_connections(servers['held'], HELD):
-        assert max(healthcheck_seconds(servers['held']) for _ in range(5)) < 2.0  # 1st: after the backlog
+        healthcheck_seconds(servers['held'])                # answered once all before it are accepted
+        assert max(healthcheck_seconds(servers['held']) for _ in range(5)) < 1.0
 
 
 def test_at_the_cap_the_longest_waiting_connection_makes_room(servers):
@@ -284,8 +286,31 @@ def test_proxy_stays_healthy_with_thousands_of_connections_held(account):
     assert request('127.0.0.1', port, 'PUT', f'{path}/hardening/small', {'X-Auth-Token': token},
                    b'data')[0] == 201
     with held_connections(port, HELD):
-        assert healthcheck_seconds(port) < 2.0                 # it waits for the accept backlog
+        healthcheck_seconds(port)                           # answered once all before it are accepted
+        assert healthcheck_seconds(port) < 1.0
         started = time.monotonic()
         status, _, body = request('127.0.0.1', port, 'GET', f'{path}/hardening/small',
                                   {'X-Auth-Token': token}, timeout=10)
         assert (status, body) == (200, b'data') and time.monotonic() - started < 2.0
+
+
+def test_malformed_chunked_body_to_s3_gets_an_s3_error(cluster, account):
+    """s3api refuses HTTP-chunked bodies (411, as S3 does) without reading
+    them; the bad body left unread then just closes the connection."""
+    import boto3
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.config import Config
+    from botocore.credentials import Credentials
+
+    endpoint = f'http://127.0.0.1:{cluster.proxy_port}'
+    boto3.client('s3', endpoint_url=endpoint, aws_access_key_id='test:tester',
+                 aws_secret_access_key='testing', region_name='us-east-1',
+                 config=Config(s3={'addressing_style': 'path'})).create_bucket(Bucket='framing')
+    signed = AWSRequest(method='PUT', url=f'{endpoint}/framing/o', headers={
+        'X-Amz-Content-SHA256': 'UNSIGNED-PAYLOAD', 'Transfer-Encoding': 'chunked'})
+    SigV4Auth(Credentials('test:tester', 'testing'), 's3', 'us-east-1').add_auth(signed)
+    head = ''.join(f'{k}: {v}\r\n' for k, v in signed.headers.items())
+    answer, closed = exchange(cluster.proxy_port, f'PUT /framing/o HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n'
+                              .encode() + BAD_CHUNKS['letters'], end=True)
+    assert answer.startswith(b'HTTP/1.1 411 ') and b'<Error>' in answer and closed, answer

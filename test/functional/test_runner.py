@@ -59,3 +59,33 @@ def test_bad_config_fails_fast_with_a_message(tmp_path):
     done = subprocess.run([str(BIN / 'swiftlike-object-server'), str(conf)], capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 2 and 'fsync' in done.stderr and 'Traceback' not in done.stderr
+
+
+def test_stop_closes_idle_connections_and_finishes_requests(tmp_path):
+    node = StorageNode(tmp_path, devices=('sda',)).setup()
+    server = node.servers['object']
+    server.start()
+    try:
+        _stop_with_connections_open(server)
+    finally:
+        server.kill()
+
+
+def _stop_with_connections_open(server):
+    import socket
+    idle = socket.create_connection(('127.0.0.1', server.port), timeout=10)
+    busy = socket.create_connection(('127.0.0.1', server.port), timeout=10)
+    busy.sendall(b'PUT /sda/1/a/c/o HTTP/1.1\r\nHost: a\r\nX-Timestamp: 1700000000.00000\r\n'
+                 b'Content-Type: text/plain\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n')
+    assert busy.recv(100).startswith(b'HTTP/1.1 100 Continue')
+    busy.sendall(b'hello')                         # the request is in the app, reading its body
+    os.kill(server.proc.pid, signal.SIGTERM)
+    assert idle.recv(1) == b''                     # an idle connection is closed at once
+    busy.sendall(b'world')
+    answer = b''
+    while data := busy.recv(65536):
+        answer += data
+    assert answer.startswith(b'HTTP/1.1 201 ') and b'Connection: close' in answer
+    assert server.proc.wait(timeout=30) == 0
+    idle.close()
+    busy.close()
