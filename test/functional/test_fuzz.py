@@ -196,6 +196,42 @@ def manifest_and_backend_cases(w: World) -> Iterator[Case]:
             yield Case('proxy', 'GET', f'/v1/{w.account}/fuzz/obj', _h(tok, (name, value)))
 
 
+def metadata_cases(w: World) -> Iterator[Case]:
+    """Account and container metadata: odd names and values, and more of it than the limits allow."""
+    tok = ('X-Auth-Token', w.token)
+    many = tuple((f'X-{{kind}}-Meta-M{i}', 'v' * 250) for i in range(100))
+    for kind, path in (('Account', f'/v1/{w.account}'), ('Container', f'/v1/{w.account}/acl')):
+        meta = f'X-{kind}-Meta-'
+        for name, value in ((meta + '\xff', 'v'), (meta, 'v'), (meta + 'n' * 300, 'v'),
+                            (meta + 'A', long_value(meta + 'A')), (meta + 'B', b'\xff\xfe'),
+                            (f'X-Remove-{kind}-Meta-A', '²'), (meta + 'Temp-URL-Key', '\x00')):
+            yield Case('proxy', 'POST', path, _h(tok, (name, value)))
+        yield Case('proxy', 'POST', path, _h(tok, *((k.format(kind=kind), v) for k, v in many)))
+    for target in ('/recon/%ff', '/recon/%C2%B2', '/recon/..%2F..%2Fetc', '/recon/' + 'a' * 5000,
+                   '/recon/%00'):
+        for server in ('object', 'container', 'account'):
+            yield Case(server, 'GET', target)
+            yield Case(server, 'PUT', target)
+
+
+S3_SUBRESOURCE_BODIES = (b'', b'<Tagging>', b'<Tagging><TagSet><Tag><Key>a</Key></Tag></TagSet></Tagging>',
+                         b'<Tagging><TagSet>' + b'<Tag><Key>k</Key><Value>v</Value></Tag>' * 60
+                         + b'</TagSet></Tagging>',
+                         b'<AccessControlPolicy><Owner/></AccessControlPolicy>', b'\xff', b'<a>' * 50_000)
+
+
+def s3_subresource_cases(w: World) -> Iterator[Case]:
+    for body in S3_SUBRESOURCE_BODIES:
+        for path in ('/fuzzb/k', '/fuzzb'):
+            for query in ('tagging=', 'acl=', 'versioning=', 'cors='):
+                yield s3_case(w, 'PUT', path, query, body)
+    for param in ('response-content-type', 'response-expires', 'response-content-disposition',
+                  'versionId', 'encoding-type', 'fetch-owner', 'start-after', 'continuation-token'):
+        for value in ('%ff', '%00', qv('\r\nX-Injected: 1'), qv('a' * 3000)):
+            yield s3_case(w, 'GET', '/fuzzb/k', f'{param}={value}')
+            yield s3_case(w, 'GET', '/fuzzb', f'list-type=2&{param}={value}')
+
+
 def listing_special_cases(w: World) -> Iterator[Case]:
     tok = ('X-Auth-Token', w.token)
     odd = ('ab', '\x00', 'a' * 2000, '\U0001f600', 'on', 'xmlx', '0' * 30)
@@ -517,8 +553,8 @@ def all_cases(w: World) -> list[Case]:
     for v in VALUES:
         cases += [*proxy_number_cases(w, v), *object_server_cases(v), *db_server_cases(v),
                   *s3_number_cases(w, v)]
-    cases += [*proxy_special_cases(w), *manifest_and_backend_cases(w), *path_cases(w), *framing_cases(w),
-              *db_special_cases(),
+    cases += [*proxy_special_cases(w), *manifest_and_backend_cases(w), *metadata_cases(w), *path_cases(w),
+              *framing_cases(w), *db_special_cases(), *s3_subresource_cases(w),
               *s3_auth_cases(w), *s3_special_cases(w)]
     return cases
 
