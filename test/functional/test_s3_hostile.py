@@ -194,6 +194,14 @@ QUERY_FIELDS = [
 ]
 QUERY_CASES = [(f'{name}[{i}]', method, path, build, code, value)
                for name, method, path, build, code in QUERY_FIELDS for i, value in enumerate(NUMBERS)]
+#: Response header overrides: a value that is no header value (CR, LF, NUL, not Latin-1)
+#: must not reach the answer.
+HEADER_VALUES: list[str | bytes] = ['a\r\nX-Injected: 1', 'a\nb', '\x00', '\u2603', '\x7f', b'\xff\xfe',
+                                    'x' * 3000]
+QUERY_CASES += [(f'{param}[{i}]', 'GET', f'/{BUCKET}/obj', (lambda p: lambda v, u: [(p, v)])(param),
+                 'InvalidArgument', value)
+                for param in ('response-content-type', 'response-content-disposition', 'response-expires')
+                for i, value in enumerate(HEADER_VALUES)]
 
 
 @pytest.mark.parametrize('case', QUERY_CASES, ids=[c[0] for c in QUERY_CASES])
@@ -204,6 +212,7 @@ def test_numbers_in_the_query(cluster, case):
     body = b'part' if method == 'PUT' else b''
     answer = send(cluster, method, path, query=build(value, cluster.upload_id), body=body)
     check(answer, what, code=code, method=method)
+    assert not any(k.startswith('x-injected') for k in answer.headers), (what, answer.headers)
 
 
 #: (case id, method, path, query, headers, body, hostile header, values, expected codes)

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import re
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -38,6 +39,7 @@ OVERRIDES = {'response-content-type': 'Content-Type', 'response-content-language
              'response-content-encoding': 'Content-Encoding'}
 PASSED = ('Content-Type', 'Content-Length', 'Content-Range', 'Last-Modified', 'Accept-Ranges',
           'Content-Encoding', 'Content-Disposition')
+_CONTROL = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
 UNSUPPORTED = frozenset({'retention', 'legal-hold', 'torrent',
                          'restore', 'attributes', 'versionId', 'select'})
 
@@ -242,8 +244,19 @@ def _answer_headers(s3: S3Request, resp: SwiftResponse) -> dict[str, str]:
         out['x-amz-tagging-count'] = str(tags)
     for param, header in OVERRIDES.items():
         if param in s3.query:
-            out[header] = s3.query[param]
+            out[header] = _header_value(param, s3.query[param])
     return out
+
+
+def _header_value(param: str, value: str) -> str:
+    """A response-* override as a WSGI header value: its UTF-8 bytes, as Latin-1
+    text (WSGI headers are Latin-1; a client reads the UTF-8 it asked for).
+
+    :raises InvalidArgument: for control characters (CR and LF would end the header early)
+    """
+    if _CONTROL.search(value):
+        raise errors.InvalidArgument(f'{param} must not hold control characters', ArgumentName=param)
+    return value.encode('utf-8', 'surrogateescape').decode('latin-1')
 
 
 def delete_key(app: WsgiApp, s3: S3Request, bucket: str, key: str) -> SwiftResponse:
