@@ -78,7 +78,7 @@ def parse(body: bytes, max_segments: int) -> list[Wanted]:
     """
     try:
         items = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise _bad('Manifest must be valid JSON') from None
     if not isinstance(items, list) or not items:
         raise _bad('Manifest must be a non-empty JSON list of segments')

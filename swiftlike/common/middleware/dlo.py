@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 
 from webob import Request, Response, exc
 
-from swiftlike.common import info, subrequest
+from swiftlike.common import info, query, subrequest
 from swiftlike.common.joined import joined_response
 from swiftlike.common.wsgi import Middleware
 
@@ -74,9 +74,10 @@ class Dlo(Middleware):
             return None
         if req.method not in ('GET', 'HEAD'):
             return None
+        as_stored = query.param(req, 'multipart-manifest') == 'get'
         resp = req.get_response(self.app)
         if MANIFEST_HEADER not in resp.headers or resp.status_int not in (200, 206, 304, 412, 416) \
-                or req.GET.get('multipart-manifest') == 'get':
+                or as_stored:
             return resp
         return self._joined(req, resp, target[0])
 

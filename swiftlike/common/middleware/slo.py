@@ -17,7 +17,7 @@ from typing import Any
 
 from webob import Request, Response, exc
 
-from swiftlike.common import info, subrequest
+from swiftlike.common import info, query, subrequest
 from swiftlike.common.concurrency import run_batches
 from swiftlike.common.slo_get import manifest_response
 from swiftlike.common.slo_put import SLO_HEADER, SloConf, is_manifest, put_manifest
@@ -42,7 +42,7 @@ class Slo(Middleware):
         target = subrequest.object_of(req)
         if target is None:
             return None
-        mode = req.GET.get('multipart-manifest', '')
+        mode = query.param(req, 'multipart-manifest')
         if req.method == 'PUT':
             if mode == 'put':
                 return put_manifest(self.app, req, target, self.sconf)
@@ -68,7 +68,7 @@ class Slo(Middleware):
         if head.status_int // 100 != 2 or not is_manifest(head.headers):
             if head.status_int // 100 == 2:
                 return subrequest.call(self.app, req.environ, 'DELETE', path)
-            return head
+            return Response(status=head.status, body=f'{head.status}\n'.encode(), content_type='text/plain')
         manifest = subrequest.call(self.app, req.environ, 'GET', path, query='multipart-manifest=get')
         try:
             segments: list[dict[str, Any]] = json.loads(b''.join(manifest.app_iter))
