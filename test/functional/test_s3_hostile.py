@@ -378,6 +378,15 @@ def test_bucket_names(cluster, name):
     check(answer, f'bucket {name!r}', code='InvalidBucketName')
 
 
+@pytest.mark.parametrize('host', ['\u00e9.localhost', '.localhost', 'a..localhost', '[::1', '[', ':',
+                                  ':99999999', b'\xff.localhost', 'x' * 300 + '.localhost',
+                                  'hostile.localhost:\u00b2'])
+def test_virtual_host_names(cluster, host):
+    answer = send(cluster, 'GET', '/obj', extra={'Host': host})
+    check(answer, f'host {host!r}', codes=('SignatureDoesNotMatch', 'AccessDenied', 'InvalidArgument',
+                                           'NoSuchBucket', 'InvalidRequest', 'InvalidBucketName'))
+
+
 # -- aws-chunked bodies --------------------------------------------------------------------------
 
 
