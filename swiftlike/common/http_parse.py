@@ -205,7 +205,7 @@ def parse_chunk_size(line: bytes) -> int:
     :raises ChunkFramingError: unless 1 to 16 ASCII hex digits end in LF
     """
     if not line.endswith(b'\n'):
-        raise ChunkFramingError('the chunked body ends without its last chunk')
+        raise ChunkFramingError('the chunked body ends without its last chunk, or a size line is too long')
     size = _strip_eol(line).split(b';', 1)[0].rstrip(b' \t')
     if not _CHUNK_SIZE.match(size):
         raise ChunkFramingError(f'invalid chunk size {size[:20]!r}')

@@ -1,9 +1,9 @@
 """The HTTP/1.1 connection handler every server runs: eventlet's
 ``HttpProtocol`` with a strict request-head parser (swiftlike.common.http_parse),
 a header-read timeout, a strict chunked-body reader, and the connection
-phases (idle, head, active) that swiftlike.common.http_server needs to
-cap connections and stop gracefully (swiftlike.common.connections). It serves one connection; accepting,
-capping and stopping are the server's job, not this module's.
+phases (idle, head, active; swiftlike.common.connections) by which
+swiftlike.common.http_server caps connections and stops gracefully. It
+serves one connection; accepting, capping and stopping are not its job.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import http.client
 import socket
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
 with warnings.catch_warnings():
@@ -37,6 +37,8 @@ LINGER_SECONDS: Final = 1.0
 _LINGER_BYTES: Final = 65536
 _READ_SIZE: Final = 65536
 _MAX_TRAILERS: Final = 100
+#: Longest chunk-size line (size and extensions).
+_MAX_CHUNK_LINE: Final = 4096
 _REASONS: Final = {400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long',
                    431: 'Request Header Fields Too Large', 503: 'Service Unavailable',
                    505: 'HTTP Version Not Supported'}
@@ -86,7 +88,7 @@ class StrictInput(eventlet.wsgi.Input):  # type: ignore[misc]
         out: list[bytes] = []
         while self.chunk_length != 0 and (length is None or length > 0):
             if self.chunk_length < 0:
-                self.chunk_length, self.position = parse_chunk_size(rfile.readline(256)), 0
+                self.chunk_length, self.position = parse_chunk_size(rfile.readline(_MAX_CHUNK_LINE)), 0
                 if self.chunk_length == 0:
                     _read_trailers(rfile)
                 continue
@@ -231,11 +233,11 @@ class StrictHttpProtocol(eventlet.wsgi.HttpProtocol):  # type: ignore[misc]
             body = []
         failure = self._bad_body()
         if failure is None:
-            return body               # type: ignore[no-any-return]
+            return _one_pass(body)
         self.close_connection = True
         self.linger = True
         if status and '400' <= status[0][:3] < '499':
-            return body               # type: ignore[no-any-return]
+            return _one_pass(body)
         close = getattr(body, 'close', None)
         if close:
             close()
@@ -255,6 +257,18 @@ class StrictHttpProtocol(eventlet.wsgi.HttpProtocol):  # type: ignore[misc]
         if self.linger:
             _linger(self.connection)
         super().finish()
+
+
+def _one_pass(body: Iterable[bytes]) -> Iterator[bytes]:
+    """``body`` without ``__len__``: eventlet sums the lengths of a body
+    that has one (iterating it) when the app's Content-Length header is not
+    spelt 'Content-Length', which empties a one-pass body."""
+    try:
+        yield from body
+    finally:
+        close = getattr(body, 'close', None)
+        if close:
+            close()
 
 
 def _linger(sock: Any) -> None:

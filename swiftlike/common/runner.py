@@ -1,7 +1,9 @@
 """Serving a paste.deploy WSGI app with eventlet: the only place that
 monkey-patches. One listening socket, N forked worker processes (respawned
 if they die), SIGHUP for a graceful reload (new workers, old ones finish
-their requests), SIGTERM for a clean stop."""
+their requests), SIGTERM for a clean stop. Each worker accepts and serves
+with swiftlike.common.http_server (connection cap, header timeout, strict
+HTTP parsing), configured by ``[DEFAULT]`` (swiftlike.common.server_conf)."""
 
 from __future__ import annotations
 
