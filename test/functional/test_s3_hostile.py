@@ -54,7 +54,7 @@ class Tally:
 
     sent: int = 0
     server_errors: list[str] = field(default_factory=list)
-    refused_by_http: int = 0
+    refused_by_http: list[str] = field(default_factory=list)
 
 
 TALLY = Tally()
@@ -155,7 +155,7 @@ def check(answer: Answer, what: str, *, code: str | None = None, method: str = '
         TALLY.server_errors.append(f'{what}: {answer.status} {answer.body[:200]!r}')
     assert answer.status < 500, (what, answer.status, answer.body[:300])
     if 'x-amz-request-id' not in answer.headers and answer.status == 400 and s3:
-        TALLY.refused_by_http += 1              # the HTTP layer refused the request line or a header
+        TALLY.refused_by_http.append(what)      # the HTTP layer refused the request line or a header
         assert not code, (what, 'expected', code, 'got a non-S3 400', answer.body[:300])
         return
     if not s3 or method == 'HEAD' or answer.status < 300:
@@ -486,6 +486,7 @@ def test_the_cluster_still_works_and_logged_no_traceback(cluster):
         if 'Traceback' in text:
             tracebacks.append(f'{path.name}: {text[text.index("Traceback"):][:1500]}')
     print(f'hostile requests sent: {TALLY.sent}; 5xx: {len(TALLY.server_errors)}; '
-          f'refused by the HTTP layer: {TALLY.refused_by_http}; logs with a traceback: {len(tracebacks)}')
+          f'refused by the HTTP layer (400 before s3api): {len(TALLY.refused_by_http)} '
+          f'({", ".join(TALLY.refused_by_http)}); logs with a traceback: {len(tracebacks)}')
     assert not tracebacks, '\n\n'.join(tracebacks)
     assert not TALLY.server_errors, TALLY.server_errors
