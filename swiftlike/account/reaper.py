@@ -24,7 +24,6 @@ from swiftlike.account.backend import AccountBroker
 from swiftlike.common import daemon
 from swiftlike.common.cluster_client import ClusterClient, quorum
 from swiftlike.common.db_replicator import database_files, open_broker
-from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseNotFoundError
 from swiftlike.common.listing import ListingParams
 from swiftlike.common.timestamp import Timestamp
 
@@ -75,11 +74,8 @@ class AccountReaper(daemon.Daemon):
         client = self.cluster_client()
         for device in devices:
             for part, path in database_files(self.conf.devices / device, 'account'):
-                try:
+                with daemon.isolated(stats, path, logger):          # one bad account ends only itself
                     self.reap_account(client, device, part, path, stats)
-                except (DatabaseCorruptError, DatabaseNotFoundError, OSError) as err:
-                    logger.error('reaping %s: %s', path, err)
-                    stats.errors += 1
         return stats
 
     def reap_account(self, client: ClusterClient, device: str, part: int, path: Path,
@@ -109,7 +105,7 @@ class AccountReaper(daemon.Daemon):
                 stats.objects_deleted += 1
             else:
                 emptied = False
-                stats.errors += 1
+                stats.error(f'/{account}/{container}/{row["name"]}', f'delete answered {statuses}')
         if emptied:
             statuses = client.delete_container(account, container, Timestamp.now())
             if quorum(statuses, [404]):

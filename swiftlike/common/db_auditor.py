@@ -63,13 +63,11 @@ class DbAuditor(daemon.Daemon):
             for _, path in database_files(self.conf.devices / device, self.kind):
                 self.throttle()
                 stats.databases += 1
-                try:
-                    check_database(self.broker_class(path, account=''))
-                except DatabaseCorruptError as err:
-                    logger.error('quarantining %s: %s', path, err)
-                    move_aside(self.conf.devices / device, path.parent, f'{self.kind}s')
-                    stats.quarantined += 1
-                except OSError as err:
-                    logger.error('auditing %s: %s', path, err)
-                    stats.errors += 1
+                with daemon.isolated(stats, path, logger):          # one bad item ends only itself
+                    try:
+                        check_database(self.broker_class(path, account=''))
+                    except DatabaseCorruptError as err:
+                        logger.error('quarantining %s: %s', path, err)
+                        move_aside(self.conf.devices / device, path.parent, f'{self.kind}s')
+                        stats.quarantined += 1
         return stats

@@ -69,15 +69,13 @@ class ObjectAuditor(daemon.Daemon):
         for device in devices:
             for _, hash_dir in daemon.hash_dirs(self.conf.devices / device / 'objects'):
                 self.files_throttle()
-                try:
-                    self.audit(hash_dir, stats)
-                except Corrupt as err:
-                    logger.error('quarantining %s: %s', hash_dir, err)
-                    quarantine(self.conf.devices / device, hash_dir)
-                    stats.quarantined += 1
-                except OSError as err:
-                    logger.error('auditing %s: %s', hash_dir, err)
-                    stats.errors += 1
+                with daemon.isolated(stats, hash_dir, logger):      # one bad item ends only itself
+                    try:
+                        self.audit(hash_dir, stats)
+                    except Corrupt as err:
+                        logger.error('quarantining %s: %s', hash_dir, err)
+                        quarantine(self.conf.devices / device, hash_dir)
+                        stats.quarantined += 1
         return stats
 
     def audit(self, hash_dir: Path, stats: AuditStats) -> None:
