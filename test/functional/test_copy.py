@@ -21,8 +21,8 @@ def login(cluster):
 @pytest.fixture(scope='module')
 def call(cluster):
     def do(token: str, method: str, path: str, headers=None, body=b''):
-        return request('127.0.0.1', cluster.proxy_port, method, path, {'X-Auth-Token': token, **(headers or {})},
-                       body)
+        headers = {'X-Auth-Token': token, **(headers or {})}
+        return request('127.0.0.1', cluster.proxy_port, method, path, headers, body)
     return do
 
 
