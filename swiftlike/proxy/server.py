@@ -38,7 +38,7 @@ class ProxyServer:
         body = {'swift': {'version': VERSION, **limits, 'policies': [{'name': 'Policy-0', 'default': True}],
                           'allow_account_management': False, 'account_autocreate':
                           self.state.conf.account_autocreate},
-                'tempauth': {'account_acls': False}, **info.sections(req.environ)}
+                **info.sections(req.environ)}
         return Response(body=json.dumps(body).encode(), content_type='application/json')
 
     def route(self, req: Request) -> Response:

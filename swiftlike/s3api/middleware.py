@@ -23,7 +23,7 @@ from typing import Any
 
 from webob import Response
 
-from swiftlike.common import env_keys
+from swiftlike.common import env_keys, info
 from swiftlike.common.wsgi import Middleware, WsgiApp
 from swiftlike.s3api import errors, request
 from swiftlike.s3api.controllers import (
@@ -58,6 +58,12 @@ class S3Api(Middleware):
         self.clock = clock
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if info.is_info(environ):
+            info.add(environ, 's3api', {
+                'max_bucket_listing': self.s3conf.max_keys, 'max_parts_listing': 1000,
+                'max_upload_part_num': 10000, 'max_multi_delete_objects': 1000,
+                'allow_multipart_uploads': True, 'min_segment_size': self.s3conf.min_part_size,
+                's3_acl': False, 'versioning': False})
         if not request.is_s3(environ):
             if self._virtual_host(environ):      # S3 by its Host, but signed by nobody
                 err = errors.AccessDenied('Anonymous S3 requests are not supported; sign the request')

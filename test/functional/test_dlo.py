@@ -82,7 +82,7 @@ def test_a_malformed_manifest_header_is_400(auth, value):
 
 def test_capabilities_list_the_pipelines_filters(auth):
     info = conn(auth).get_capabilities()
-    assert {'swift', 'tempauth', 'slo', 'dlo', 'ratelimit'} <= set(info)
+    assert {'swift', 'tempauth', 's3api', 'slo', 'dlo', 'ratelimit'} <= set(info)
     assert info['slo']['max_manifest_segments'] == 1000
     result = cli(auth, 'capabilities')
     assert result.returncode == 0 and 'dlo' in result.stdout and 'slo' in result.stdout

@@ -21,7 +21,7 @@ from typing import Any
 
 from webob import Request, Response, exc
 
-from swiftlike.common import env_keys
+from swiftlike.common import env_keys, info
 from swiftlike.common.acl import clean_acl, parse_acl
 from swiftlike.common.config import parse_conf
 from swiftlike.common.s3_auth import S3AuthDetails, signatures_equal
@@ -124,6 +124,8 @@ class TempAuth(Middleware):
     # -- requests -------------------------------------------------------------------
 
     def process_request(self, req: Request) -> Response | None:
+        if info.is_info(req.environ):
+            info.add(req.environ, 'tempauth', {'account_acls': False})
         path = req.environ.get('PATH_INFO', '')
         if path.startswith(self.tconf.auth_prefix) or path in ('/v1.0', '/auth/v1.0'):
             return self.handle_auth(req)
