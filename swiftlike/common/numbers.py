@@ -32,7 +32,7 @@ def parse_int(text: str | bytes | None, *, what: str = 'value', minimum: int = 0
 
     >>> parse_int('42'), parse_int('-3', minimum=-5), parse_int(b'007')
     (42, -3, 7)
-    >>> for bad in ('²', '٣', '+5', ' 5', '5 ', '5_0', '0x1f', '1e3', '5.0', '', '-', '10', '-1'):
+    >>> for bad in ('²', '٣', '+5', ' 5', '5 ', '5_0', '0x1f', '1e3', '5.0', '', '-', '10', '-1', '-0'):
     ...     try:
     ...         parse_int(bad, maximum=9)
     ...     except NumberError:
@@ -47,7 +47,8 @@ def parse_int(text: str | bytes | None, *, what: str = 'value', minimum: int = 0
     """
     if isinstance(text, bytes):
         text = text.decode('latin-1')
-    if text is None or len(text) > _MAX_DIGITS or not _DIGITS.match(text):
+    if text is None or len(text) > _MAX_DIGITS or not _DIGITS.match(text) \
+            or (minimum >= 0 and text.startswith('-')):
         raise NumberError(f'invalid {what}: {_shown(text)}', status)
     value = int(text)
     if not minimum <= value <= maximum:
