@@ -17,6 +17,7 @@ answered 503 and closed.
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import time
 import warnings
@@ -39,6 +40,9 @@ logger = logging.getLogger(__name__)
 _EXHAUSTED: Final = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 #: accept() errors about one connection that is already gone.
 _ABORTED: Final = {errno.ECONNABORTED, errno.EPROTO, errno.EINTR, errno.EAGAIN}
+#: A green accept() does not yield while connections are queued; the accept
+#: loop yields after this many, so that a flood of connections cannot starve requests.
+_ACCEPTS_PER_YIELD: Final = 16
 #: Bytes written per response before eventlet flushes (larger is faster for big objects).
 _WRITE_CHUNK: Final = 65536
 
@@ -62,7 +66,7 @@ class WsgiServer(eventlet.wsgi.Server):  # type: ignore[misc]
 
     def serve_forever(self) -> None:
         """Accept until an exception (the worker's stop signal) is thrown in."""
-        while True:
+        for accepted in itertools.count(1):
             try:
                 client, address = self.socket.accept()
             except OSError as err:
@@ -74,6 +78,8 @@ class WsgiServer(eventlet.wsgi.Server):  # type: ignore[misc]
                     raise
                 continue
             self._admit(client, address)
+            if not accepted % _ACCEPTS_PER_YIELD:
+                eventlet.sleep(0)
 
     def _admit(self, client: Any, address: Any) -> None:
         if len(self.connections) >= self.cap and not self._close_oldest_waiting():
