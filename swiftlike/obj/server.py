@@ -21,7 +21,7 @@ from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE, SYSMETA_ONLY
 from swiftlike.common.timestamp import Timestamp, normalize_delete_at
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
-from swiftlike.obj import layout, params
+from swiftlike.obj import layout, params, put_conditions
 from swiftlike.obj.async_pending import PendingUpdate
 from swiftlike.obj.conf import ObjectServerConf
 from swiftlike.obj.diskfile import DiskFile, ObjectName, ObjectReader, ObjectStore
@@ -150,6 +150,8 @@ class ObjectServer(BaseStorageServer):
         self._check_put(req)
         df = self._diskfile(name)
         self._check_newer(df, timestamp)
+        with device_errors(name.device):
+            put_conditions.check(req, df, self.clock())
         with device_errors(name.device), df.writer(req.content_length) as writer:
             etag, size = self._read_body(req, writer.write, req.content_length)
             expected = req.headers.get('ETag', '').strip('"').lower()

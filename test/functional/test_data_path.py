@@ -59,3 +59,41 @@ def test_a_node_killed_mid_get_costs_the_client_nothing(probe):
     assert len(got) == len(data) and hashlib.md5(got).digest() == hashlib.md5(data).digest()
     log = (probe.cluster.logs / 'proxy.log').read_text()
     assert 'resuming from another replica' in log
+
+
+@pytest.mark.parametrize('headers, exists, status', [
+    ({'If-None-Match': '*'}, True, 412), ({'If-None-Match': '*'}, False, 201),
+    ({'If-Match': '"nope"'}, True, 412), ({'If-Match': '*'}, False, 412), ({'If-Match': '*'}, True, 201),
+])
+def test_conditional_puts(probe, headers, exists, status):
+    name = f'conditional-{len(str(headers))}-{exists}-{status}'
+    if exists:
+        assert probe.proxy('PUT', probe.obj_path('data-path', name), body=b'old')[0] == 201
+    got, _, body = probe.proxy('PUT', probe.obj_path('data-path', name), headers, b'new')
+    assert got == status, body
+    expected = b'new' if status == 201 else (b'old' if exists else None)
+    status, _, body = probe.proxy('GET', probe.obj_path('data-path', name))
+    assert (body if status == 200 else None) == expected
+
+
+def test_if_match_with_the_stored_etag_replaces_it(probe):
+    path = probe.obj_path('data-path', 'if-match')
+    _, headers, _ = probe.proxy('PUT', path, body=b'v1')
+    assert probe.proxy('PUT', path, {'If-Match': headers['etag']}, b'v2')[0] == 201
+    assert probe.proxy('GET', path)[2] == b'v2'
+
+
+def test_a_412_comes_before_the_client_sends_its_body(probe):
+    path = probe.obj_path('data-path', 'no-body-sent')
+    assert probe.proxy('PUT', path, body=b'here')[0] == 201
+    conn = http.client.HTTPConnection('127.0.0.1', probe.cluster.proxy_port, timeout=10)
+    try:
+        conn.putrequest('PUT', path)
+        for key, value in {'X-Auth-Token': probe.token, 'If-None-Match': '*', 'Expect': '100-continue',
+                           'Content-Length': str(10 ** 9)}.items():
+            conn.putheader(key, value)
+        conn.endheaders()                       # and no byte of the gigabyte announced
+        resp = conn.getresponse()
+        assert resp.status == 412
+    finally:
+        conn.close()
