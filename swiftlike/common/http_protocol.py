@@ -37,6 +37,8 @@ LINGER_SECONDS: Final = 1.0
 _LINGER_BYTES: Final = 65536
 _READ_SIZE: Final = 65536
 _MAX_TRAILERS: Final = 100
+#: Most bytes of a body the app left unread that are skipped to keep the connection.
+_MAX_DISCARD: Final = 1 << 20
 #: Longest chunk-size line (size and extensions).
 _MAX_CHUNK_LINE: Final = 4096
 _REASONS: Final = {400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long',
@@ -64,9 +66,30 @@ class StrictInput(eventlet.wsgi.Input):  # type: ignore[misc]
     """``wsgi.input`` whose chunked reads refuse bad framing with
     :class:`ChunkFramingError` (eventlet raises ValueError for some, reads a
     negative size as a size, and tries to allocate a huge one at once).
-    ``failure`` keeps the first such error for the protocol."""
+    ``failure`` keeps the first such error for the protocol. What the app
+    left unread is skipped (to reuse the connection) only if it is small and
+    arrives within ``discard_timeout``; otherwise the connection closes.
+    """
 
     failure: ChunkFramingError | None = None
+    discard_timeout = 10.0
+
+    def discard(self, buffer_size: int = 16 << 10) -> None:
+        """Read and drop the rest of the body (eventlet does, before it reads
+        the next request on the connection).
+
+        :raises OSError: past ``_MAX_DISCARD`` bytes or ``discard_timeout``
+            seconds (eventlet then closes the connection)
+        """
+        dropped = 0
+        try:
+            with eventlet.Timeout(self.discard_timeout, OSError('the rest of the body is too slow')):
+                while data := self.read(buffer_size):
+                    dropped += len(data)
+                    if dropped > _MAX_DISCARD:
+                        raise OSError('the rest of the body is too large to skip')
+        except ChunkFramingError:
+            raise OSError('the rest of the body is malformed') from None
 
     def _chunked_read(self, rfile: Any, length: int | None = None, use_readline: bool = False) -> bytes:
         if self.should_send_hundred_continue:
@@ -210,6 +233,7 @@ class StrictHttpProtocol(eventlet.wsgi.HttpProtocol):  # type: ignore[misc]
         self.request_input = StrictInput(
             self.rfile, loose.content_length, self.connection, wfile=loose.wfile,
             wfile_line=loose.wfile_line, chunked_input=loose.chunked_input)
+        self.request_input.discard_timeout = self.server.header_timeout
         environ['wsgi.input'] = environ['eventlet.input'] = self.request_input
         return environ
 

@@ -22,9 +22,14 @@ class ServerConf:
     bind_ip: str = '0.0.0.0'
     bind_port: int = 8080
     workers: int = 1
+    #: requests one worker has in the app at once (the others wait for a slot)
     max_clients: int = 1024
+    #: open connections per worker, at most half of RLIMIT_NOFILE (see http_server)
     max_connections: int = 4096
+    #: seconds from a request's first byte to the end of its head; also the most
+    #: spent skipping a body the app left unread
     header_timeout: float = 10.0
+    #: seconds a connection waits for the first byte of a request
     keepalive_timeout: float = 60.0
     log_level: str = 'INFO'
 

@@ -161,6 +161,16 @@ def test_good_chunked_body_and_keepalive_still_work(servers):
     assert answer.startswith(b'HTTP/1.1 201 ') and answer.count(b'HTTP/1.1 200 OK') == 2 and closed
 
 
+def test_a_small_unread_body_is_skipped_and_a_slow_one_closes_the_connection(servers):
+    with connect(servers['strict']) as sock:
+        sock.sendall(b'GET /healthcheck HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello'
+                     + b'GET /healthcheck HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\npartial')
+        started = time.monotonic()
+        answer, closed = read_all(sock)
+    assert answer.count(b'HTTP/1.1 200 OK') == 2 and closed      # not held open for the rest
+    assert time.monotonic() - started < HEADER_TIMEOUT + 1.5
+
+
 def test_unfinished_head_is_dropped_after_header_timeout(servers):
     with connect(servers['strict']) as sock:
         started = time.monotonic()
