@@ -155,6 +155,9 @@ class StrictHttpProtocol(eventlet.wsgi.HttpProtocol):  # type: ignore[misc]
 
     def handle(self) -> None:
         self.close_connection = True
+        # no single read or write may wait longer: an idle connection, or a
+        # client that stops reading its answer (or sending its body), is closed
+        self.connection.settimeout(self.server.keepalive)
         while True:
             self.conn.enter(IDLE)
             self.handle_one_request()
@@ -185,12 +188,9 @@ class StrictHttpProtocol(eventlet.wsgi.HttpProtocol):  # type: ignore[misc]
     def _await_request(self) -> bool:
         """Wait (``keepalive`` seconds at most) for a request's first byte."""
         try:
-            self.connection.settimeout(self.server.keepalive)
             return bool(self.rfile.peek(1))
         except OSError:                    # socket.timeout included
             return False
-        finally:
-            self.connection.settimeout(None)
 
     def _read_head(self) -> RequestHead | None:
         """The head, read within ``header_timeout``; None once refused or dropped."""

@@ -4,14 +4,16 @@ cap, the request concurrency limit, and the graceful stop. Each connection
 is served by swiftlike.common.http_protocol; this module never parses HTTP.
 
 Limits (all in ``[DEFAULT]`` of a server's ini, see swiftlike.common.server_conf):
-a connection waits at most ``keepalive_timeout`` for a request's first byte
-and then ``header_timeout`` for the rest of its head; at most ``max_clients``
+no read or write on a connection waits longer than ``keepalive_timeout`` (for
+a request's first byte, body bytes, or a client to take its answer); a head
+must be complete ``header_timeout`` after its first byte; at most ``max_clients``
 requests are in the app at once (the others wait for a slot, their
 connections held); at most ``max_connections`` connections are open (bounded
 by half of RLIMIT_NOFILE). At the cap, the connection that has waited
 longest for a request (idle keep-alive or an unfinished head) is closed to
 make room; if every connection has a request in the app, the new one is
-answered 503 and closed.
+answered 503 and closed. A body the app left unread is skipped (to keep the
+connection) only up to 1 MiB and ``header_timeout`` seconds.
 """
 
 from __future__ import annotations

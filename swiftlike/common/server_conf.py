@@ -29,7 +29,8 @@ class ServerConf:
     #: seconds from a request's first byte to the end of its head; also the most
     #: spent skipping a body the app left unread
     header_timeout: float = 10.0
-    #: seconds a connection waits for the first byte of a request
+    #: seconds any one read or write on a connection may wait (the first byte of
+    #: a request, body bytes, the client taking answer bytes) before it is closed
     keepalive_timeout: float = 60.0
     log_level: str = 'INFO'
 

@@ -18,6 +18,7 @@ import pytest
 from .cluster import StorageNode, request
 
 HEADER_TIMEOUT = 1.0
+KEEPALIVE = 3.0
 CAP = 4
 HELD = 2100
 PUT_HEAD = (b'PUT /sda/1/a/c/o HTTP/1.1\r\nHost: a\r\nX-Timestamp: 1700000000.00000\r\n'
@@ -38,7 +39,7 @@ def servers(tmp_path_factory):
     server with the default limits; capped: an object server with max_connections 4."""
     node = StorageNode(tmp_path_factory.mktemp('hardening'), devices=('sda',)).setup()
     capped_node = StorageNode(tmp_path_factory.mktemp('capped'), devices=('sda',)).setup()
-    _configure(node.servers['object'], header_timeout=HEADER_TIMEOUT, keepalive_timeout=3)
+    _configure(node.servers['object'], header_timeout=HEADER_TIMEOUT, keepalive_timeout=KEEPALIVE)
     _configure(capped_node.servers['object'], max_connections=CAP)
     chosen = {'strict': node.servers['object'], 'held': node.servers['account'],
               'capped': capped_node.servers['object']}
@@ -205,6 +206,20 @@ def test_idle_connection_outlives_header_timeout(servers):
         sock.settimeout(5)
         answer, closed = read_all(sock)
     assert answer.startswith(b'HTTP/1.1 200 OK') and closed
+
+
+def test_a_client_that_stops_reading_its_answer_is_dropped(servers):
+    size = 16 << 20                                    # more than both socket buffers hold
+    assert request('127.0.0.1', servers['strict'], 'PUT', '/sda/1/a/c/big', {
+        'X-Timestamp': '1700000000.00000', 'Content-Type': 'a/b'}, b'x' * size)[0] == 201
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(('127.0.0.1', servers['strict']))
+        sock.sendall(b'GET /sda/1/a/c/big HTTP/1.1\r\nHost: a\r\n\r\n')
+        time.sleep(KEEPALIVE + 1)                      # the server's writes stall, then time out
+        sock.settimeout(5)
+        answer, closed = read_all(sock)
+    assert answer.startswith(b'HTTP/1.1 200 ') and len(answer) < size and closed
 
 
 @contextmanager
