@@ -5,6 +5,7 @@ only speaks HTTP."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,14 +22,17 @@ from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE, SYSMETA_ONLY
 from swiftlike.common.timestamp import Timestamp, normalize_delete_at
 from swiftlike.common.wsgi import BaseStorageServer, public, request_timestamp
-from swiftlike.obj import layout, params, put_conditions
+from swiftlike.obj import blocks, layout, params, put_conditions
 from swiftlike.obj.async_pending import PendingUpdate
+from swiftlike.obj.checked_reader import CheckedReader, CorruptBodyError
 from swiftlike.obj.conf import ObjectServerConf
 from swiftlike.obj.diskfile import DiskFile, ObjectName, ObjectReader, ObjectStore
 from swiftlike.obj.fs_diskfile import FsObjectStore
 from swiftlike.obj.mem_diskfile import MemObjectStore
 from swiftlike.obj.responses import object_response
 from swiftlike.obj.updates import ContainerUpdater
+
+logger = logging.getLogger(__name__)
 
 EMPTY_MD5: Final = 'd41d8cd98f00b204e9800998ecf8427e'
 #: Request headers stored with an object, besides user metadata and sysmeta.
@@ -90,14 +94,16 @@ class ObjectServer(BaseStorageServer):
         cons.check_metadata(req.headers, 'object', self.limits)
         params.check_write_headers(req, self.clock())
 
-    def _read_body(self, req: Request, write: Callable[[bytes], int],
-                   remaining: int | None) -> tuple[str, int]:
-        """Stream ``remaining`` bytes (or all) of the body into ``write``; (md5 hex, size).
-        A client that hangs up gets 499, one that stalls 408 (see common.request_body)."""
+    def _read_body(self, req: Request, write: Callable[[bytes], int], remaining: int | None,
+                   summer: blocks.BlockSummer) -> tuple[str, int]:
+        """Stream ``remaining`` bytes (or all) of the body into ``write`` and its block
+        checksums into ``summer``; (md5 hex, size). A client that hangs up gets 499, one
+        that stalls 408 (see common.request_body)."""
         md5 = hashlib.md5(usedforsecurity=False)
 
         def take(chunk: bytes) -> None:
             md5.update(chunk)
+            summer.update(chunk)
             write(chunk)
         size = request_body.stream_body(req, take, remaining, limit=self.limits.max_file_size,
                                         seconds=self.conf.client_timeout)
@@ -152,12 +158,13 @@ class ObjectServer(BaseStorageServer):
         self._check_newer(df, timestamp)
         with device_errors(name.device):
             put_conditions.check(req, df, self.clock())
+        summer = blocks.BlockSummer()
         with device_errors(name.device), df.writer(req.content_length) as writer:
-            etag, size = self._read_body(req, writer.write, req.content_length)
+            etag, size = self._read_body(req, writer.write, req.content_length, summer)
             expected = req.headers.get('ETag', '').strip('"').lower()
             if expected and expected != etag:
                 raise exc.HTTPUnprocessableEntity(body='ETag does not match the body\n')
-            writer.put(self._put_metadata(req, name, timestamp, etag, size))
+            writer.put({**self._put_metadata(req, name, timestamp, etag, size), **summer.metadata()})
         self._update_container(req, 'PUT', name, {
             'X-Timestamp': timestamp.internal, 'X-Content-Type': req.headers['Content-Type'],
             'X-Size': req.headers.get(OVERRIDE_SIZE, str(size)),
@@ -169,7 +176,7 @@ class ObjectServer(BaseStorageServer):
         df = self._diskfile(name)
         try:
             with device_errors(name.device):
-                reader = df.open(self.clock())
+                reader = _checked(df, df.open(self.clock()), name)
                 body = None
                 if req.method == 'GET' and 'Range' not in req.headers \
                         and reader.content_length <= self.conf.verify_get_max_bytes:
@@ -277,11 +284,12 @@ class ObjectServer(BaseStorageServer):
             if kind == 'ts':
                 df.delete(pushed.timestamp)
                 return exc.HTTPCreated()
+            summer = blocks.BlockSummer()
             with df.writer(data_length) as writer:
-                etag, got = self._read_body(req, writer.write, data_length)
+                etag, got = self._read_body(req, writer.write, data_length, summer)
                 if etag != meta.get('ETag') or str(got) != meta.get('Content-Length'):
                     raise exc.HTTPUnprocessableEntity(body='body does not match its metadata\n')
-                writer.put(meta)
+                writer.put({**meta, **summer.metadata()})      # this node's own checksums
         return exc.HTTPCreated()
 
     def _sync_meta(self, df: DiskFile, name: ObjectName, meta: dict[str, str]) -> Response:
@@ -293,12 +301,30 @@ class ObjectServer(BaseStorageServer):
         return exc.HTTPCreated()
 
 
-def _verified(df: DiskFile, reader: ObjectReader) -> bytes:
-    """The whole body, read once; the object is quarantined if it does not match its ETag.
+def _checked(df: DiskFile, reader: ObjectReader, name: ObjectName) -> CheckedReader:
+    """``reader`` with its blocks checked as they are read (see swiftlike.obj.checked_reader).
+
+    :raises DiskFileNotExistError: if its checksums are unreadable (it is quarantined)
+    """
+    try:
+        return CheckedReader(reader, df.quarantine, name.path)
+    except blocks.CorruptBlockError as err:
+        logger.error('%s: %s; quarantined', name.path, err)
+        reader.close()
+        df.quarantine()
+        raise DiskFileNotExistError() from None
+
+
+def _verified(df: DiskFile, reader: CheckedReader) -> bytes:
+    """The whole body, read once; the object is quarantined if it does not match its ETag
+    (or a block its checksum).
 
     :raises DiskFileNotExistError: if it did not
     """
-    body = b''.join(reader.iter_range(0, reader.content_length))
+    try:
+        body = b''.join(reader.iter_range(0, reader.content_length))
+    except CorruptBodyError:
+        raise DiskFileNotExistError() from None
     if hashlib.md5(body, usedforsecurity=False).hexdigest() != reader.metadata.get('ETag'):
         reader.close()
         df.quarantine()

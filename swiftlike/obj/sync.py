@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 from rings import Device
 from swiftlike.common.concurrency import timeout
-from swiftlike.obj import layout, metadata
+from swiftlike.obj import blocks, layout, metadata
 
 KINDS: Final = {'.data': 'data', '.ts': 'ts', '.meta': 'meta'}
 CHUNK: Final = 65536
@@ -179,7 +179,10 @@ class SyncClient:
 
     def push(self, part: int, file_path: os.PathLike[str] | str, kind: str,
              meta: dict[str, str], body_length: int) -> int:
-        """SYNC one file to the peer; its status (201, or 409 if it has it or newer)."""
+        """SYNC one file to the peer; its status (201, or 409 if it has it or newer).
+        Block checksums stay behind: the peer computes its own as it writes (and a
+        large object's would not fit the metadata a SYNC may carry)."""
+        meta = {k: v for k, v in meta.items() if k not in (blocks.META_KEY, blocks.SIZE_KEY)}
         raw = json.dumps(meta, ensure_ascii=False).encode('utf-8', 'surrogatepass')
         headers = {'X-Backend-Sync-Kind': kind, 'X-Backend-Sync-Meta-Length': str(len(raw)),
                    'Content-Length': str(len(raw) + body_length), 'X-Timestamp': meta['X-Timestamp'],

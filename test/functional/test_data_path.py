@@ -97,3 +97,48 @@ def test_a_412_comes_before_the_client_sends_its_body(probe):
         assert resp.status == 412
     finally:
         conn.close()
+
+
+def _flip(probe, container: str, name: str, offset: int):
+    """Flip one byte of the object's body on the primary the proxy reads first; that node."""
+    first = probe.nodes('object', probe.account(), container, name)[1][0]
+    files = probe.object_files(first.device, container, name)
+    part = probe.rings['object'].get_part(probe.account(), container, name)
+    hash_dir = next((probe.device_dir(first.device) / 'objects' / str(part)).glob(f'*/*/{files[0]}')).parent
+    data_file = hash_dir / files[0]
+    with open(data_file, 'r+b') as fh:
+        fh.seek(offset)
+        byte = fh.read(1)
+        fh.seek(offset)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    return first, hash_dir
+
+
+@pytest.mark.parametrize('offset, wanted', [
+    (3 * 65536 + 17, None),                          # whole GET, a middle block
+    (5 * 1024 * 1024 - 1, None),                     # whole GET, the last byte
+    (2 * 65536 + 5, (2 * 65536, 2 * 65536 + 10)),    # a range inside the corrupt block
+    (0, (0, 100_000)),                               # a range starting in the first block
+])
+def test_a_flipped_byte_is_never_served_and_quarantines_the_file(probe, offset, wanted):
+    name = f'flipped-{offset}-{wanted}'
+    data = os.urandom(5 * 1024 * 1024)
+    assert probe.proxy('PUT', probe.obj_path('data-path', name), body=data)[0] == 201
+    node, hash_dir = _flip(probe, 'data-path', name, offset)
+    headers = {'Range': f'bytes={wanted[0]}-{wanted[1] - 1}'} if wanted else {}
+    status, _, body = probe.proxy('GET', probe.obj_path('data-path', name), headers)
+    start, stop = wanted or (0, len(data))
+    assert status == (206 if wanted else 200)
+    assert body == data[start:stop]
+    assert not hash_dir.exists()                                     # moved to quarantined/
+    assert any((probe.device_dir(node.device) / 'quarantined' / 'objects').iterdir())
+
+
+def test_a_range_away_from_the_corrupt_block_is_served_by_the_same_node(probe):
+    name = 'flipped-elsewhere'
+    data = os.urandom(1024 * 1024)
+    assert probe.proxy('PUT', probe.obj_path('data-path', name), body=data)[0] == 201
+    _, hash_dir = _flip(probe, 'data-path', name, 10 * 65536)
+    status, _, body = probe.proxy('GET', probe.obj_path('data-path', name), {'Range': 'bytes=0-999'})
+    assert (status, body) == (206, data[:1000])
+    assert hash_dir.exists()
