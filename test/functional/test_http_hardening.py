@@ -10,6 +10,7 @@ import select
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ import pytest
 from .cluster import StorageNode, request
 
 HEADER_TIMEOUT = 1.0
-KEEPALIVE = 3.0
+KEEPALIVE = 2.0
 CAP = 4
 HELD = 2100
 PUT_HEAD = (b'PUT /sda/1/a/c/o HTTP/1.1\r\nHost: a\r\nX-Timestamp: 1700000000.00000\r\n'
@@ -44,8 +45,8 @@ def servers(tmp_path_factory):
     chosen = {'strict': node.servers['object'], 'held': node.servers['account'],
               'capped': capped_node.servers['object']}
     try:
-        for server in chosen.values():
-            server.start()
+        with ThreadPoolExecutor(len(chosen)) as pool:
+            list(pool.map(lambda server: server.start(), chosen.values()))
         yield {name: server.port for name, server in chosen.items()}
     finally:
         for server in chosen.values():
