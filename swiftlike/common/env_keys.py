@@ -10,3 +10,4 @@ CLEAN_ACL: Final = 'swiftlike.clean_acl'          # callable(header, value) -> s
 ACL: Final = 'swiftlike.acl'                      # str: the container ACL the proxy found, for authorize
 S3_AUTH: Final = 'swiftlike.s3_auth'          # S3AuthDetails: an S3 request's key and signature check
 INFO: Final = 'swiftlike.info'                # dict[str, dict]: /info sections filters add on the way down
+AUTHORIZE_OVERRIDE: Final = 'swiftlike.authorize_override'  # bool: tempurl/formpost set AUTHORIZE; keep it

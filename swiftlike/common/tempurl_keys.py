@@ -1,0 +1,118 @@
+"""The temp URL keys of an account and a container (``X-Account-Meta-Temp-
+URL-Key[-2]``, ``X-Container-Meta-Temp-URL-Key[-2]``), read for tempurl and
+formpost by a HEAD through the rest of the pipeline that bypasses the
+client's auth, and kept briefly in the shared cache.
+
+When a key changes, a cached copy could let a revoked key work, or refuse a
+new one, until it expires. So: entries live ``ttl`` seconds; a signature
+that matches no cached key is checked once more against freshly read keys
+(at most once a second per account/container); and a write to an account
+or container that passes these filters drops its entries (in every proxy
+when the cache is memcached; other workers' in-process caches keep theirs
+until ``ttl``). Never answers the client itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from webob import Request, Response
+
+from swiftlike.common import env_keys, subrequest
+from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.hmac_sig import key_bytes
+from swiftlike.common.request import wsgi_path_to_str
+from swiftlike.common.wsgi import WsgiApp
+
+ACCOUNT_SCOPE: Final = 'account'
+CONTAINER_SCOPE: Final = 'container'
+#: Seconds a cached entry must be old before a failed signature reads the keys again.
+MIN_REFRESH: Final = 1.0
+_KEY_HEADERS: Final = ('Temp-Url-Key', 'Temp-Url-Key-2')
+
+ScopedKey = tuple[bytes, str]
+
+
+def _allow(req: Request) -> Response | None:
+    """The authorize callback of the key look-up HEAD itself."""
+    return None
+
+
+def _read(app: WsgiApp, environ: dict[str, Any], path: str, kind: str) -> list[str]:
+    """The keys in ``path``'s metadata (none if it is missing or unreadable)."""
+    env = subrequest.environ_for(environ, 'HEAD', path)
+    for name in (env_keys.REMOTE_GROUPS, 'REMOTE_USER'):
+        env.pop(name, None)
+    env[env_keys.AUTHORIZE] = _allow
+    env[env_keys.AUTHORIZE_OVERRIDE] = True
+    resp = Request(env).get_response(app)
+    subrequest.close(resp)
+    if resp.status_int // 100 != 2:
+        return []
+    return [resp.headers[f'X-{kind}-Meta-{name}'] for name in _KEY_HEADERS
+            if resp.headers.get(f'X-{kind}-Meta-{name}')]
+
+
+@dataclass
+class KeyLookup:
+    """Reads and caches the keys that may sign requests for one container."""
+
+    app: WsgiApp
+    ttl: float = 30.0
+    clock: Callable[[], float] = time.time
+
+    def keys(self, environ: dict[str, Any], account: str, container: str, *,
+             refresh: bool = False) -> tuple[list[ScopedKey], bool]:
+        """``[(key, scope)]``, account keys first, and whether any came from
+        the cache. ``refresh`` reads again what was cached long enough ago."""
+        found: list[ScopedKey] = []
+        cached_any = False
+        for scope, path, kind in ((ACCOUNT_SCOPE, f'/v1/{account}', 'Account'),
+                                  (CONTAINER_SCOPE, f'/v1/{account}/{container}', 'Container')):
+            values, cached = self._entry(environ, path, kind, refresh=refresh)
+            cached_any = cached_any or cached
+            found.extend((key_bytes(v), scope) for v in values)
+        return found, cached_any
+
+    def _entry(self, environ: dict[str, Any], path: str, kind: str, *,
+               refresh: bool) -> tuple[list[str], bool]:
+        cache = environ.get(env_keys.CACHE)
+        name = f'tempurl-keys{path}'
+        entry = cache.get(name) if cache is not None else None
+        now = self.clock()
+        if isinstance(entry, dict) and isinstance(entry.get('keys'), list) and not (
+                refresh and now - float(entry.get('at', 0)) >= MIN_REFRESH):
+            return [str(k) for k in entry['keys']], True
+        values = _read(self.app, environ, path, kind)
+        if cache is not None:
+            cache.set(name, {'keys': values, 'at': now}, self.ttl)
+        return values, False
+
+
+def forget(environ: dict[str, Any], account: str, container: str | None = None) -> None:
+    """Drop the cached keys of an account (and of one of its containers)."""
+    cache = environ.get(env_keys.CACHE)
+    if cache is None:
+        return
+    cache.delete(f'tempurl-keys/v1/{account}')
+    if container:
+        cache.delete(f'tempurl-keys/v1/{account}/{container}')
+
+
+def forget_after_write(app: WsgiApp, req: Request) -> Response | None:
+    """For a write to an account or container: pass it on, then drop the
+    cached keys it may have changed. None for any other request."""
+    if req.method not in ('POST', 'PUT', 'DELETE'):
+        return None
+    try:
+        parts = wsgi_path_to_str(req.environ.get('PATH_INFO', '')).rstrip('/').split('/')
+    except ConstraintError:
+        return None
+    if len(parts) not in (3, 4) or parts[0] or parts[1] not in ('v1', 'v1.0') or not parts[2]:
+        return None
+    resp = req.get_response(app)
+    forget(req.environ, parts[2], parts[3] if len(parts) == 4 else None)
+    return resp
