@@ -101,7 +101,7 @@ class Nodes:
         self.stores: list[dict[str, tuple[bytes, str]]] = [{} for _ in range(count)]
         self.servers = [_NodeServer(s, st) for s, st in zip(self.scripts, self.stores, strict=True)]
         for server in self.servers:
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.01}, daemon=True).start()
         self.devices = [Device(n, 1, n + 1, '127.0.0.1', s.server_address[1], f'd{n}', 1.0)
                         for n, s in enumerate(self.servers)]
         ring = FakeRingWatcher(FakeRing(self.devices, replicas))
