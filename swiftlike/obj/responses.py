@@ -1,5 +1,10 @@
 """Building object GET/HEAD responses: headers from metadata, conditional
-requests, single and multiple byte ranges."""
+requests, single and multiple byte ranges.
+
+The reader handed in is owned from then on: it is closed here on every path
+that does not give it to the response body, including every error, and
+otherwise by the body's ``close()``, which the WSGI server calls whether
+the body was read, read in part, or not at all."""
 
 from __future__ import annotations
 
@@ -35,11 +40,28 @@ def object_headers(reader: ObjectReader) -> dict[str, str]:
     return headers
 
 
-def _closing(reader: ObjectReader, chunks: Iterable[bytes]) -> Iterator[bytes]:
-    try:
-        yield from chunks
-    finally:
-        reader.close()
+class _Closing:
+    """A response body that closes ``reader`` when it is exhausted or closed
+    (a generator would not run its ``finally`` if it was never started)."""
+
+    def __init__(self, reader: ObjectReader, chunks: Iterable[bytes]) -> None:
+        self.reader = reader
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.chunks
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the chunks' iterator, if it has a close, and the reader."""
+        try:
+            close = getattr(self.chunks, 'close', None)
+            if close is not None:
+                close()
+        finally:
+            self.reader.close()
 
 
 def _slicer(body: bytes) -> Callable[[int, int], Iterable[bytes]]:
@@ -49,8 +71,18 @@ def _slicer(body: bytes) -> Callable[[int, int], Iterable[bytes]]:
 
 
 def object_response(req: Request, reader: ObjectReader, body: bytes | None = None) -> Response:
-    """The response to GET or HEAD of an open object (closes ``reader``); ``body``, when
-    given, is the whole body already read (and verified), served instead of reading again."""
+    """The response to GET or HEAD of an open object (closes ``reader``, at
+    once or when the response body is closed; at once if anything raises);
+    ``body``, when given, is the whole body already read (and verified),
+    served instead of reading again."""
+    try:
+        return _object_response(req, reader, body)
+    except BaseException:
+        reader.close()
+        raise
+
+
+def _object_response(req: Request, reader: ObjectReader, body: bytes | None) -> Response:
     headers = object_headers(reader)
     meta = reader.metadata
     status = conditional.evaluate(req.headers, meta['ETag'],
@@ -64,8 +96,7 @@ def object_response(req: Request, reader: ObjectReader, body: bytes | None = Non
         return resp
     try:
         wanted = ranges.parse_range(req.headers.get('Range'), length)
-    except ranges.RangeNotSatisfiable:
-        reader.close()
+    except ranges.RangeNotSatisfiable:            # object_response closes the reader
         raise exc.HTTPRequestRangeNotSatisfiable(
             headers={'Content-Range': f'bytes */{length}', **headers}) from None
     resp = Response(headers=headers)
@@ -74,19 +105,19 @@ def object_response(req: Request, reader: ObjectReader, body: bytes | None = Non
         reader.close()
         read = _slicer(body)
     if wanted is None:
-        resp.app_iter = _closing(reader, read(0, length))
+        resp.app_iter = _Closing(reader, read(0, length))
         resp.content_length = length
     elif len(wanted) == 1:
         start, stop = wanted[0]
         resp.status = 206
         resp.headers['Content-Range'] = f'bytes {start}-{stop - 1}/{length}'
-        resp.app_iter = _closing(reader, read(start, stop))
+        resp.app_iter = _Closing(reader, read(start, stop))
         resp.content_length = stop - start
     else:
         content_type = headers['Content-Type']
         boundary, parts = ranges.multipart_body(wanted, length, content_type, read)
         resp.status = 206
-        resp.app_iter = _closing(reader, parts)
+        resp.app_iter = _Closing(reader, parts)
         resp.headers['Content-Type'] = f'multipart/byteranges;boundary={boundary}'
         resp.content_length = ranges.multipart_length(wanted, length, content_type, boundary)
     return resp
