@@ -94,7 +94,7 @@ def table_of(metadata: dict[str, str], length: int) -> tuple[list[int], int] | N
     return table, size
 
 
-def verified(read: Callable[[int, int], Iterator[bytes]], table: list[int], block_size: int,
+def verified(read: Callable[[int, int], Iterator[bytes]], table: list[int], *, block_size: int,
              length: int, start: int, stop: int) -> Iterator[bytes]:
     """Bytes ``[start, stop)`` of a body of ``length`` bytes, read with
     ``read(first, last)`` a whole block at a time and each block checked
@@ -102,7 +102,7 @@ def verified(read: Callable[[int, int], Iterator[bytes]], table: list[int], bloc
 
     >>> body = b'0123456789'
     >>> read = lambda a, b: iter([body[a:b]])
-    >>> b''.join(verified(read, checksums(body, 4), 4, 10, 3, 9))
+    >>> b''.join(verified(read, checksums(body, 4), block_size=4, length=10, start=3, stop=9))
     b'345678'
 
     :raises CorruptBlockError: at the first block that does not match

@@ -43,7 +43,8 @@ class CheckedReader:
             return
         table, size = self._table
         try:
-            yield from blocks.verified(self._reader.iter_range, table, size, self.content_length, start, stop)
+            yield from blocks.verified(self._reader.iter_range, table, block_size=size,
+                                       length=self.content_length, start=start, stop=stop)
         except blocks.CorruptBlockError as err:
             self.corrupt(err)
             raise CorruptBodyError(f'{self._name}: {err}') from None

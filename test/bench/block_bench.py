@@ -54,8 +54,8 @@ def main() -> int:
                 pass
 
         def checked(start=0, stop=size):
-            for _ in blocks.verified(lambda a, b: pread_blocks(fd, a, b), table, blocks.BLOCK_SIZE, size,
-                                     start, stop):
+            for _ in blocks.verified(lambda a, b: pread_blocks(fd, a, b), table,
+                                     block_size=blocks.BLOCK_SIZE, length=size, start=start, stop=stop):
                 pass
 
         def ranged(read):

@@ -32,7 +32,8 @@ def test_the_table_does_not_depend_on_chunking(body, cuts, size):
 def test_any_range_reads_the_bodys_bytes(body, size, data):
     start = data.draw(st.integers(0, len(body) - 1))
     stop = data.draw(st.integers(start + 1, len(body)))
-    got = b''.join(blocks.verified(reader(body), blocks.checksums(body, size), size, len(body), start, stop))
+    got = b''.join(blocks.verified(reader(body), blocks.checksums(body, size), block_size=size,
+                                   length=len(body), start=start, stop=stop))
     assert got == body[start:stop]
 
 
@@ -45,8 +46,8 @@ def test_a_flipped_byte_in_a_block_read_is_never_served(body, size, data):
     corrupt = body[:flip] + bytes([body[flip] ^ 0x01]) + body[flip + 1:]
     served = b''
     with pytest.raises(blocks.CorruptBlockError):
-        for chunk in blocks.verified(reader(corrupt), blocks.checksums(body, size), size, len(body), start,
-                                     stop):
+        for chunk in blocks.verified(reader(corrupt), blocks.checksums(body, size), block_size=size,
+                                     length=len(body), start=start, stop=stop):
             served += chunk
     assert served == body[start:start + len(served)]          # what came before is the body's own
     assert len(served) <= flip - start
