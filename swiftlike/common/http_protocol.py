@@ -235,6 +235,8 @@ class StrictHttpProtocol(eventlet.wsgi.HttpProtocol):  # type: ignore[misc]
             wfile_line=loose.wfile_line, chunked_input=loose.chunked_input)
         self.request_input.discard_timeout = self.server.header_timeout
         environ['wsgi.input'] = environ['eventlet.input'] = self.request_input
+        if self.headers.get('content-type') is None:
+            environ.pop('CONTENT_TYPE', None)    # eventlet invents text/plain; apps guess their own
         return environ
 
     def _guarded_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

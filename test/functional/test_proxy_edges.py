@@ -91,3 +91,11 @@ def test_the_proxy_makes_the_transaction_id(swift):
     assert headers['x-trans-id'].startswith('tx') and 'forged' not in headers['x-trans-id']
     _, headers, _ = call('HEAD', base, {'X-Trans-Id-Extra': 'nightly backup'})
     assert headers['x-trans-id'].endswith('-nightly%20backup')
+
+
+@pytest.mark.parametrize('name, expected', [('photo.jpg', 'image/jpeg'), ('notes', 'application/octet-stream')])
+def test_a_put_without_content_type_gets_one_from_its_name(swift, name, expected):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    assert call('PUT', f'{base}/edges/{name}', body=b'x')[0] == 201     # (http.client sends no Content-Type)
+    assert call('HEAD', f'{base}/edges/{name}')[1]['content-type'] == expected
