@@ -4,6 +4,7 @@ callers here work the same without it, just without concurrency."""
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
@@ -11,7 +12,9 @@ from typing import Any, Final, TypeVar
 with warnings.catch_warnings():
     warnings.simplefilter('ignore')      # eventlet announces its maintenance mode on import
     import eventlet
+    import eventlet.patcher
     import eventlet.queue
+    import eventlet.tpool
 
 T = TypeVar('T')
 
@@ -97,3 +100,28 @@ class Feeder:
     def abort(self) -> None:
         """Stop at once, dropping what is queued."""
         self._thread.kill()
+
+
+def green() -> bool:
+    """Whether this process runs green threads (the launcher monkey-patched it)."""
+    return bool(eventlet.patcher.is_monkey_patched('thread'))
+
+
+def offload(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in an OS thread of eventlet's pool when the process is
+    green, so a call that blocks in the kernel (fsync, a rehash of a whole
+    partition) does not stall every other green thread; called directly
+    otherwise. Its exception, if any, is raised here. Costs some tens of
+    microseconds a call (test/bench/tpool_bench.py): use it for calls that
+    may block for milliseconds, not for every small read."""
+    if green():
+        return eventlet.tpool.execute(fn, *args)  # type: ignore[no-any-return]
+    return fn(*args)
+
+
+def sleep(seconds: float) -> None:
+    """Wait ``seconds``: green (other green threads run) when the process is green."""
+    if green():
+        eventlet.sleep(seconds)
+    else:
+        time.sleep(seconds)

@@ -38,6 +38,11 @@ class DiskFileExpiredError(DiskFileNotExistError):
         self.metadata = metadata or {}
 
 
+class LockTimeoutError(SwiftlikeError):
+    """A lock (a partition's, say) was not acquired in time: its holder is
+    slow. Nothing was changed by the caller; retry later (HTTP 503)."""
+
+
 class DiskFileQuarantinedError(DiskFileError):
     """The object was found corrupt and moved aside."""
 
@@ -64,6 +69,12 @@ class DatabaseDeletedError(DatabaseNotFoundError):
 
 class DatabaseCorruptError(SwiftlikeError):
     """An account or container database cannot be read."""
+
+
+class DatabaseLockedError(LockTimeoutError):
+    """An account or container database (or its pending file) stayed locked by
+    another writer for the whole database timeout. Nothing was changed by the
+    caller; retry later (HTTP 503)."""
 
 
 class ContainerNotEmptyError(SwiftlikeError):

@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Final
 
+from swiftlike.common import concurrency
 from swiftlike.common.exceptions import (
     DeviceUnavailableError,
-    DiskFileExpiredError,
     DiskFileNoSpaceError,
     DiskFileNotExistError,
 )
@@ -23,6 +24,13 @@ from swiftlike.common.quarantine import move_aside
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.obj import hashes, layout, metadata
 from swiftlike.obj.diskfile import ObjectName
+
+#: Attempts to open an object whose files are replaced while it is opened.
+OPEN_TRIES: Final = 3
+
+
+class _VanishedError(DiskFileNotExistError):
+    """A file listed in the hash dir was gone when opened (a newer one replaced it)."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -89,6 +97,7 @@ class FsWriter:
         self._ext = ext
         self.bytes_written = 0
         self.done = False
+        self._synced = False
 
     def write(self, chunk: bytes) -> int:
         """Append ``chunk`` to the body."""
@@ -104,33 +113,45 @@ class FsWriter:
 
     def put(self, meta: Mapping[str, str]) -> None:
         """Attach metadata (with the object's name, see layout.file_metadata),
-        fsync, rename into the hash dir, fsync the dir."""
+        fsync, rename into the hash dir, fsync the dir (in a thread, see
+        concurrency.offload), then note the suffix changed.
+
+        :raises LockTimeoutError: the partition's lock was held too long; the
+            file is in place but its suffix not yet marked for replication
+        """
         stored = layout.file_metadata(meta, self._df.name.path)
         timestamp = Timestamp(stored['X-Timestamp'])
         metadata.write(self._fd, stored, self.bytes_written)
-        store = self._df.store
+        target = self._df.hash_dir / (timestamp.internal + self._ext)
+        part_dir = self._df.hash_dir.parent.parent
         try:
-            if store.fsync:
-                os.fsync(self._fd)
-            target = self._df.hash_dir / (timestamp.internal + self._ext)
-            try:
-                self._commit(target)
-            except FileNotFoundError:          # an empty dir on the way was removed by a rehash meanwhile:
-                if not self._tmp.exists():     # again, holding the partition's lock that rehashes take
-                    raise
-                with hashes.partition_lock(self._df.hash_dir.parent.parent):
-                    self._commit(target)
-            if store.fsync:
-                _fsync_dir(self._df.hash_dir)
+            if not concurrency.offload(self._durable_rename, target, False):
+                with hashes.partition_lock(part_dir, self._df.store.lock_timeout):
+                    concurrency.offload(self._durable_rename, target, True)
         except OSError as err:
             raise _device_error(err, 'commit failed') from err
         self.done = True
         self._df.cleanup()
-        hashes.invalidate(self._df.hash_dir.parent.parent, self._df.hash_dir.parent.name)
+        hashes.invalidate(part_dir, self._df.hash_dir.parent.name, self._df.store.lock_timeout)
 
-    def _commit(self, target: Path) -> None:
-        _makedirs_durably(self._df.hash_dir, self._df.store.devices / self._df.name.device)
-        os.rename(self._tmp, target)
+    def _durable_rename(self, target: Path, locked: bool) -> bool:
+        """fsync, rename to ``target`` and fsync its dir: blocking calls, run in
+        a thread. False if a dir on the way was removed meanwhile (an empty dir
+        removed by a rehash or a handoff removal): then the caller tries again
+        holding the partition's lock, under which alone they remove dirs."""
+        if self._df.store.fsync and not self._synced:
+            os.fsync(self._fd)
+            self._synced = True
+        try:
+            _makedirs_durably(self._df.hash_dir, self._df.store.devices / self._df.name.device)
+            os.rename(self._tmp, target)
+        except FileNotFoundError:
+            if locked or not self._tmp.exists():
+                raise
+            return False
+        if self._df.store.fsync:
+            _fsync_dir(self._df.hash_dir)
+        return True
 
     def close(self) -> None:
         os.close(self._fd)
@@ -159,29 +180,40 @@ class FsDiskFile:
         return self._state().timestamp
 
     def open(self, now: float) -> FsReader:
-        """Open the newest data, with any newer .meta applied (see DiskFile.open)."""
-        state = self._state()
+        """Open the newest data, with any newer .meta applied (see DiskFile.open).
+        A file replaced between listing and opening is looked up again."""
+        for _ in range(OPEN_TRIES - 1):
+            try:
+                return self._open_state(self._state(), now)
+            except _VanishedError:
+                continue
+        return self._open_state(self._state(), now)
+
+    def _open_state(self, state: layout.HashDirState, now: float) -> FsReader:
         fd, meta, body_length = self._open_file(layout.live_data(state))
-        if state.meta:
-            meta_fd, extra, _ = self._open_file(state.meta)
-            os.close(meta_fd)
-            meta = merge_post(meta, extra)
-        if str(body_length) != meta.get('Content-Length', str(body_length)):
-            os.close(fd)
-            self.quarantine()
-            raise DiskFileNotExistError()
-        try:
+        try:                               # whatever fails from here on, the fd is closed
+            if state.meta:
+                meta = merge_post(meta, self._read_meta(state.meta))
+            if str(body_length) != meta.get('Content-Length', str(body_length)):
+                self.quarantine()
+                raise DiskFileNotExistError()
             layout.check_delete_at(meta, now)
-        except DiskFileExpiredError:
+            return FsReader(fd, meta, body_length)
+        except BaseException:
             os.close(fd)
             raise
-        return FsReader(fd, meta, body_length)
+
+    def _read_meta(self, file_name: str) -> dict[str, str]:
+        fd, meta, _ = self._open_file(file_name)
+        os.close(fd)
+        return meta
 
     def _open_file(self, file_name: str) -> tuple[int, dict[str, str], int]:
+        """(fd, metadata, body length) of one file; the fd is closed if anything fails."""
         try:
             fd = os.open(self.hash_dir / file_name, os.O_RDONLY)
         except FileNotFoundError:
-            raise DiskFileNotExistError() from None      # replaced under us; the newer wins
+            raise _VanishedError() from None
         except OSError as err:
             raise _device_error(err, 'cannot open object') from err
         try:
@@ -193,6 +225,9 @@ class FsDiskFile:
         except OSError as err:
             os.close(fd)
             raise _device_error(err, 'cannot read metadata') from err
+        except BaseException:
+            os.close(fd)
+            raise
         return fd, meta, body_length
 
     @contextmanager
@@ -202,12 +237,15 @@ class FsDiskFile:
         try:
             tmp_dir.mkdir(exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix='.tmp-')
-            if size:
-                os.posix_fallocate(fd, 0, size)
         except OSError as err:
             raise _device_error(err, 'cannot create object') from err
         writer = FsWriter(self, fd, Path(tmp), ext)
         try:
+            if size:
+                try:
+                    os.posix_fallocate(fd, 0, size)
+                except OSError as err:
+                    raise _device_error(err, 'cannot create object') from err
             yield writer
         finally:
             writer.close()
@@ -250,8 +288,10 @@ def merge_post(data_meta: dict[str, str], post_meta: dict[str, str]) -> dict[str
     return keep
 
 
-def clean_hash_dir(hash_dir: Path, reclaim_age: float, now: float) -> list[str]:
-    """Remove a hash dir's obsolete files; drop it if only an old tombstone remains."""
+def clean_hash_dir(hash_dir: Path, reclaim_age: float, now: float, *, remove_empty: bool = True) -> list[str]:
+    """Remove a hash dir's obsolete files; drop it if only an old tombstone
+    remains, or leave it empty for the caller to remove (``remove_empty=False``:
+    a rehash removes empty dirs under the partition's lock, see hashes)."""
     try:
         names = os.listdir(hash_dir)
     except (FileNotFoundError, NotADirectoryError):      # gone, or a stray file where a dir belongs
@@ -263,7 +303,7 @@ def clean_hash_dir(hash_dir: Path, reclaim_age: float, now: float) -> list[str]:
     if state.tombstone and state.timestamp and now - state.timestamp.seconds > reclaim_age:
         (hash_dir / state.tombstone).unlink(missing_ok=True)
         kept = []
-    if not kept:
+    if not kept and remove_empty:
         try:
             hash_dir.rmdir()
         except OSError:
@@ -276,7 +316,7 @@ class FsObjectStore:
 
     def __init__(self, devices: Path, *, mount_check: bool, hash_prefix: bytes, hash_suffix: bytes,
                  reclaim_age: float = 7 * 86400, fsync: bool = True,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, lock_timeout: float = hashes.LOCK_TIMEOUT) -> None:
         self.devices = devices
         self.mount_check = mount_check
         self.hash_prefix = hash_prefix
@@ -284,6 +324,7 @@ class FsObjectStore:
         self.reclaim_age = reclaim_age
         self.fsync = fsync
         self.clock = clock
+        self.lock_timeout = lock_timeout
 
     def check_device(self, device: str) -> Path:
         """The device's directory.
@@ -311,12 +352,15 @@ class FsObjectStore:
         part_dir = self.check_device(device) / 'objects' / str(partition)
         now = self.clock()
         return hashes.get_hashes(part_dir, recalculate,
-                                 lambda d: clean_hash_dir(d, self.reclaim_age, now))
+                                 lambda d: clean_hash_dir(d, self.reclaim_age, now, remove_empty=False),
+                                 self.lock_timeout)
 
     def suffix_files(self, device: str, partition: int, suffixes: list[str]) -> dict[str, list[str]]:
-        """See ObjectStore.suffix_files."""
+        """See ObjectStore.suffix_files (listed in a thread, see concurrency.offload)."""
         part_dir = self.check_device(device) / 'objects' / str(partition)
-        now = self.clock()
+        return concurrency.offload(self._suffix_files, part_dir, suffixes, self.clock())
+
+    def _suffix_files(self, part_dir: Path, suffixes: list[str], now: float) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for suffix in suffixes:
             try:
@@ -324,7 +368,8 @@ class FsObjectStore:
             except FileNotFoundError:
                 continue
             for name_hash in names:
-                kept = clean_hash_dir(part_dir / suffix / name_hash, self.reclaim_age, now)
+                kept = clean_hash_dir(part_dir / suffix / name_hash, self.reclaim_age, now,
+                                      remove_empty=False)
                 if kept:
                     found[name_hash] = sorted(kept)
         return found
