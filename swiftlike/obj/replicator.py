@@ -1,7 +1,9 @@
 """The object replicator: for each partition on this node's devices,
 compare suffix hashes with the partition's other primaries and push what
 differs (over HTTP, see swiftlike.obj.sync); push a handoff partition to
-its primaries and remove it once every one of them has it. Tombstones past
+its primaries and, once every one of them has it, remove under the
+partition's lock what it held before the push (a write that arrived
+meanwhile stays for the next pass). Tombstones past
 ``reclaim_age`` go when their suffix is rehashed: every pass for changed
 suffixes, and for all of a device's suffixes once every
 ``rehash_all_interval`` seconds (the time of the last such pass is kept in
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,9 +21,10 @@ from pathlib import Path
 
 from rings import Device
 from swiftlike.common import daemon
-from swiftlike.common.exceptions import DeviceUnavailableError
+from swiftlike.common.exceptions import DeviceUnavailableError, LockTimeoutError
 from swiftlike.obj import layout, metadata
 from swiftlike.obj.fs_diskfile import FsObjectStore
+from swiftlike.obj.hashes import HASHES, INVALID, LOCK, invalidate_locked, partition_lock, remove_empty_dirs
 from swiftlike.obj.sync import KINDS, SyncClient, SyncError, UnsendableError, sendable_meta
 
 logger = logging.getLogger(__name__)
@@ -95,7 +97,7 @@ class ObjectReplicator(daemon.Daemon):
             with daemon.isolated(stats, parts_dir / str(part), logger):
                 try:
                     self.replicate_partition(device, part, rehash_all, stats)
-                except (OSError, DeviceUnavailableError) as err:
+                except (OSError, DeviceUnavailableError, LockTimeoutError) as err:
                     logger.error('replicating %s: %s', parts_dir / str(part), err)
                     stats.error(parts_dir / str(part), err)
         if rehash_all and parts:
@@ -115,30 +117,29 @@ class ObjectReplicator(daemon.Daemon):
         return self._clients[key]
 
     def replicate_partition(self, device: str, part: int, rehash_all: bool, stats: ReplicationStats) -> None:
-        """Sync one partition with its primaries; remove it if it is a handoff they all have."""
+        """Sync one partition with its primaries; if it is a handoff they all have,
+        remove what was there before the push (see :func:`remove_handoff`)."""
         ring = self.ring('object')
         nodes = ring.get_part_nodes(part)
         primary = any(self.is_local(n, device) for n in nodes)
         part_dir = self.conf.devices / device / 'objects' / str(part)
-        recalculate = sorted(s for s in os.listdir(part_dir) if len(s) == 3) if rehash_all else []
-        hashes = self.store.suffix_hashes(device, part, recalculate)
+        suffixes = sorted(s for s in os.listdir(part_dir) if len(s) == 3)
+        listed = {} if primary else self.store.suffix_files(device, part, suffixes)
+        hashes = self.store.suffix_hashes(device, part, suffixes if rehash_all else [])
         stats.partitions += 1
-        if not hashes:                                   # nothing here to push
-            if not primary:
-                shutil.rmtree(part_dir, ignore_errors=True)
-                stats.handoffs_removed += 1
-            return
-        handoffs = (n for n in ring.get_more_nodes(part) if not self.is_local(n, device))
         results = []
-        for node in (n for n in nodes if not self.is_local(n, device)):
+        handoffs = (n for n in ring.get_more_nodes(part) if not self.is_local(n, device))
+        for node in (n for n in nodes if hashes and not self.is_local(n, device)):
             ok, status = self.sync_with(node, device, part, hashes, stats)
             if not ok and primary and status == 507:      # a failed disk: keep a copy on a handoff
                 handoff = next(handoffs, None)
                 ok = handoff is not None and self.sync_with(handoff, device, part, hashes, stats)[0]
             results.append(ok)
-        if not primary and all(results) and self.store.suffix_hashes(device, part, []) == hashes:
-            shutil.rmtree(part_dir, ignore_errors=True)
-            stats.handoffs_removed += 1
+        if not primary and all(results):
+            if remove_handoff(part_dir, listed, self.store.lock_timeout):
+                stats.handoffs_removed += 1
+            else:
+                logger.info('handoff %s changed while being pushed: kept for the next pass', part_dir)
 
     def sync_with(self, node: Device, device: str, part: int, hashes: dict[str, str],
                   stats: ReplicationStats) -> tuple[bool, int]:
@@ -216,6 +217,34 @@ class ObjectReplicator(daemon.Daemon):
             stats.error(path, f'SYNC to {client.node.ip}:{client.node.port}/{client.node.device}: {status}')
             return False
         return True
+
+
+def remove_handoff(part_dir: Path, listed: dict[str, list[str]], lock_timeout: float) -> bool:
+    """Remove a handoff partition once its primaries have what it held:
+    under the partition's lock, only the files of ``listed`` (its files by
+    hash dir, listed before its hashes were computed and pushed; a file's name
+    is its timestamp, so a listed name is an unchanged file), and the dirs
+    left empty. A write that landed meanwhile is kept, its suffix marked
+    changed, for the next pass. True if the partition is gone.
+
+    :raises LockTimeoutError: the lock was held too long (nothing removed)
+    """
+    with partition_lock(part_dir, lock_timeout):
+        for name_hash, names in listed.items():
+            hash_dir = part_dir / layout.suffix_of(name_hash) / name_hash
+            for name in names:
+                (hash_dir / name).unlink(missing_ok=True)
+            remove_empty_dirs([hash_dir])
+        suffixes = [s for s in daemon.listdir(part_dir) if len(s) == 3]
+        remove_empty_dirs([part_dir / s for s in suffixes])
+        left = [s for s in suffixes if (part_dir / s).exists()]
+        if left:
+            invalidate_locked(part_dir, left)
+            return False
+        for name in (HASHES, HASHES + '.tmp', INVALID, LOCK):
+            (part_dir / name).unlink(missing_ok=True)
+        remove_empty_dirs([part_dir])      # not if a write made a suffix dir just now
+    return not part_dir.exists()
 
 
 def main(argv: list[str] | None = None) -> int:
