@@ -7,7 +7,8 @@ point for this database's id, then ``merge_items`` in batches of
 metadata differ. A peer without the database, or more than ``per_diff *
 max_diffs`` rows behind, gets a whole copy instead (``SYNC``, see
 swiftlike.common.db_sync). A handoff database is removed once every primary
-has it; deleted rows, and deleted empty databases, go after ``reclaim_age``.
+has it, if it is unchanged since the push began (re-checked under its write
+lock, see swiftlike.common.db_handoff); deleted rows, and deleted empty databases, go after ``reclaim_age``.
 A database that fails (corrupt, unreadable, refused by a peer) is logged
 with its path and counted in ``errors``, and the pass goes on.
 """
@@ -24,11 +25,11 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from rings import Device
-from swiftlike.common import daemon, db_sync
+from swiftlike.common import daemon, db_handoff, db_sync
 from swiftlike.common.concurrency import Timeout
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.direct_client import BackendResponse, HttpPool, direct_request
-from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseNotFoundError
+from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseNotFoundError, LockTimeoutError
 from swiftlike.common.numbers import parse_int
 from swiftlike.common.timestamp import Timestamp
 
@@ -98,7 +99,7 @@ class DbReplicator(daemon.Daemon):
     def _replicate_one(self, device: str, part: int, path: Path, stats: DbReplicationStats) -> None:
         try:
             self.replicate_db(device, part, path, stats)
-        except (DatabaseCorruptError, DatabaseNotFoundError, OSError) as err:
+        except (DatabaseCorruptError, DatabaseNotFoundError, LockTimeoutError, OSError) as err:
             logger.error('replicating %s: %s', path, err)
             stats.error(path, err)
 
@@ -111,11 +112,15 @@ class DbReplicator(daemon.Daemon):
             return
         nodes = self.ring(self.kind).get_part_nodes(part)
         primary = any(self.is_local(n, device) for n in nodes)
+        before = broker.get_info()                     # after the reclaim: what the push sends
         results = [self.push(broker, info, node, part, stats) for node in nodes
                    if not self.is_local(node, device)]
         if not primary and all(results):
-            shutil.rmtree(path.parent, ignore_errors=True)
-            stats.handoffs_removed += 1
+            if db_handoff.remove_handoff(broker, before, tmp_dir=self.conf.devices / device / 'tmp',
+                                         timeout=self.conf.node_timeout):
+                stats.handoffs_removed += 1
+            else:
+                logger.info('handoff %s changed while being pushed: kept for the next pass', path)
 
     def _reclaim(self, broker: DatabaseBroker, info: dict[str, Any]) -> bool:
         """Drop old deleted rows; remove the database if it is deleted, empty and old."""

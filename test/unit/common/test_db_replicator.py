@@ -117,3 +117,105 @@ def test_a_peer_answering_junk_is_counted_per_database(node):
     replicator._send = junk
     stats = replicator.run_once(['sda'])
     assert stats.errors == 2 and 'sync_point' in stats.first_error['error']
+
+
+# -- a handoff database is removed only after a re-check under its write lock --
+
+def handoff_replicator(tmp_path, node_timeout: float = 10.0):
+    """sda's replicator where every partition is a handoff (the ring has only sdb, sdc, sdd)."""
+    swift_dir = tmp_path / 'swift'
+    swift_dir.mkdir()
+    (swift_dir / 'swift.conf').write_text('[swift-hash]\nswift_hash_path_suffix = x\n')
+    builder = RingBuilder(2, 3, 1)
+    for port, device in enumerate(('sdb', 'sdc', 'sdd'), 2):
+        builder.add_dev({'region': 1, 'zone': port, 'ip': '127.0.0.1', 'port': port, 'device': device,
+                         'weight': 1})
+    builder.rebalance(seed=1)
+    builder.get_ring().save(swift_dir / 'container.ring.gz')
+    (tmp_path / 'node' / 'sda').mkdir(parents=True)
+    conf = DbReplicatorConf(devices=tmp_path / 'node', mount_check=False, swift_dir=swift_dir,
+                            bind_ip='127.0.0.1', bind_port=1, node_timeout=node_timeout)
+    replicator = ContainerReplicator(conf)
+    peers = FakePeers()
+    replicator._send = peers.send
+    return replicator, peers
+
+
+def put_row(path, name: str) -> None:
+    ContainerBroker(path, account='a', container='c').put_object(name, Timestamp.now(), 1, 'text/plain',
+                                                                  'd41d8cd98f00b204e9800998ecf8427e')
+
+
+def on_copy(peers: FakePeers, action) -> None:
+    """Run ``action`` at the first whole copy a peer receives (during the push)."""
+    real = peers.send
+    done = []
+
+    def send(node, method, path, body, headers):
+        response = real(node, method, path, body, headers)
+        if method == 'SYNC' and not done:
+            done.append(action())
+        return response
+    peers.send = send
+
+
+def test_a_handoff_database_its_primaries_have_is_removed(tmp_path):
+    replicator, peers = handoff_replicator(tmp_path)
+    path = make_container(replicator, 'c')
+    put_row(path, 'o1')
+    stats = replicator.run_once(['sda'])
+    assert (stats.errors, stats.copies_sent, stats.handoffs_removed) == (0, 3, 1)
+    assert not path.parent.exists() and peers.unexpected == []
+    assert not list((replicator.conf.devices / 'sda' / 'tmp').glob('.handoff-*'))
+
+
+def test_a_row_written_during_the_push_keeps_the_handoff_for_the_next_pass(tmp_path):
+    replicator, peers = handoff_replicator(tmp_path)
+    path = make_container(replicator, 'c')
+    put_row(path, 'o1')
+    on_copy(peers, lambda: put_row(path, 'late'))
+    replicator._send = peers.send
+
+    stats = replicator.run_once(['sda'])
+
+    assert (stats.errors, stats.handoffs_removed) == (0, 0)
+    assert 'late' in [r['name'] for r in ContainerBroker(path, account='a', container='c')
+                      .get_items_since(-1, 10)]
+    stats = replicator.run_once(['sda'])             # the next pass sends it, then removes the handoff
+    assert (stats.errors, stats.handoffs_removed) == (0, 1) and not path.exists()
+
+
+def test_a_row_written_into_the_moved_copy_is_put_back(tmp_path, monkeypatch):
+    """A writer that opened the database before it was moved aside and commits
+    after: the copy is checked again once the lock is let go, and put back."""
+    from swiftlike.common import db_handoff
+    replicator, peers = handoff_replicator(tmp_path)
+    path = make_container(replicator, 'c')
+    real_unchanged = db_handoff.unchanged
+
+    def write_then_check(broker, before):            # the check of the moved copy, lock let go
+        if '.handoff-' in str(broker.path):
+            put_row(broker.path, 'late')
+        return real_unchanged(broker, before)
+    monkeypatch.setattr(db_handoff, 'unchanged', write_then_check)
+
+    stats = replicator.run_once(['sda'])
+
+    assert (stats.errors, stats.handoffs_removed) == (0, 0)
+    assert 'late' in [r['name'] for r in ContainerBroker(path, account='a', container='c')
+                      .get_items_since(-1, 10)]
+
+
+def test_a_handoff_database_locked_by_a_writer_is_kept(tmp_path):
+    import sqlite3
+    replicator, peers = handoff_replicator(tmp_path, node_timeout=0.05)
+    path = make_container(replicator, 'c')
+    writer = sqlite3.connect(path, isolation_level=None)
+    on_copy(peers, lambda: writer.execute('BEGIN IMMEDIATE'))
+    replicator._send = peers.send
+    try:
+        stats = replicator.run_once(['sda'])
+    finally:
+        writer.close()
+    assert (stats.errors, stats.handoffs_removed) == (1, 0) and path.exists()
+    assert 'still locked' in stats.first_error['error']
