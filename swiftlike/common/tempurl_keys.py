@@ -9,7 +9,8 @@ that matches no cached key is checked once more against freshly read keys
 (at most once a second per account/container); and a write to an account
 or container that passes these filters drops its entries (in every proxy
 when the cache is memcached; other workers' in-process caches keep theirs
-until ``ttl``). Never answers the client itself.
+until ``ttl``). Only the account's owner sees the keys in a HEAD or GET.
+Never answers the client itself.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ def _allow(req: Request) -> Response | None:
     return None
 
 
-def _read(app: WsgiApp, environ: dict[str, Any], path: str, kind: str) -> list[str]:
-    """The keys in ``path``'s metadata (none if it is missing or unreadable)."""
+def _read(app: WsgiApp, environ: dict[str, Any], path: str, kind: str) -> list[str] | None:
+    """The keys in ``path``'s metadata: none if it does not exist, None if
+    it could not be read (a 5xx, not to be cached)."""
     env = subrequest.environ_for(environ, 'HEAD', path)
     for name in (env_keys.REMOTE_GROUPS, 'REMOTE_USER'):
         env.pop(name, None)
@@ -51,7 +53,7 @@ def _read(app: WsgiApp, environ: dict[str, Any], path: str, kind: str) -> list[s
     resp = Request(env).get_response(app)
     subrequest.close(resp)
     if resp.status_int // 100 != 2:
-        return []
+        return [] if resp.status_int // 100 == 4 else None
     return [resp.headers[f'X-{kind}-Meta-{name}'] for name in _KEY_HEADERS
             if resp.headers.get(f'X-{kind}-Meta-{name}')]
 
@@ -87,6 +89,8 @@ class KeyLookup:
                 refresh and now - float(entry.get('at', 0)) >= MIN_REFRESH):
             return [str(k) for k in entry['keys']], True
         values = _read(self.app, environ, path, kind)
+        if values is None:
+            return [], False
         if cache is not None:
             cache.set(name, {'keys': values, 'at': now}, self.ttl)
         return values, False
@@ -102,17 +106,41 @@ def forget(environ: dict[str, Any], account: str, container: str | None = None) 
         cache.delete(f'tempurl-keys/v1/{account}/{container}')
 
 
-def forget_after_write(app: WsgiApp, req: Request) -> Response | None:
-    """For a write to an account or container: pass it on, then drop the
-    cached keys it may have changed. None for any other request."""
-    if req.method not in ('POST', 'PUT', 'DELETE'):
-        return None
+def _account_container(req: Request) -> tuple[str, str | None] | None:
+    """``(account, container or None)`` of an account or container path, else None."""
     try:
         parts = wsgi_path_to_str(req.environ.get('PATH_INFO', '')).rstrip('/').split('/')
     except ConstraintError:
         return None
     if len(parts) not in (3, 4) or parts[0] or parts[1] not in ('v1', 'v1.0') or not parts[2]:
         return None
+    return parts[2], parts[3] if len(parts) == 4 else None
+
+
+def _is_owner(environ: dict[str, Any], account: str) -> bool:
+    """Whether auth (which ran below, in the same environ) found the account's owner."""
+    if environ.get(env_keys.AUTHORIZE) is None:
+        return True
+    groups = environ.get(env_keys.REMOTE_GROUPS) or ()
+    return account in groups or '.reseller_admin' in groups
+
+
+def pass_on(app: WsgiApp, req: Request) -> Response | None:
+    """A request without a signature, at an account or container: after a
+    write, drop the cached keys it may have changed; from a read by anyone
+    but the owner, remove the keys (a reader through an ACL must not sign
+    writes; Swift's proxy hides them the same way). None for any other
+    request (it goes on untouched)."""
+    where = _account_container(req)
+    if where is None or req.method not in ('POST', 'PUT', 'DELETE', 'GET', 'HEAD') \
+            or req.environ.get(env_keys.AUTHORIZE_OVERRIDE):
+        return None             # (a look-up of the keys themselves is made with the override)
     resp = req.get_response(app)
-    forget(req.environ, parts[2], parts[3] if len(parts) == 4 else None)
+    if req.method in ('GET', 'HEAD'):
+        if not _is_owner(req.environ, where[0]):
+            for name in [n for n in resp.headers if n.lower().endswith(('-meta-temp-url-key',
+                                                                         '-meta-temp-url-key-2'))]:
+                del resp.headers[name]
+    else:
+        forget(req.environ, *where)
     return resp

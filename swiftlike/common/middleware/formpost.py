@@ -44,7 +44,7 @@ from swiftlike.common.multipart import MultipartError, MultipartReader, Part, pa
 from swiftlike.common.numbers import NumberError, parse_int
 from swiftlike.common.request import wsgi_path_to_str
 from swiftlike.common.request_body import read_chunk
-from swiftlike.common.tempurl_keys import KeyLookup, forget_after_write
+from swiftlike.common.tempurl_keys import KeyLookup, pass_on
 from swiftlike.common.wsgi import Middleware, WsgiApp
 
 logger = logging.getLogger(__name__)
@@ -218,11 +218,11 @@ class FormPost(Middleware):
             info.add(req.environ, 'formpost', {'allowed_digests': list(self.digests)})
             return None
         if req.method != 'POST':
-            return None
+            return pass_on(self.app, req)
         kind, params = parse_header_params(req.environ.get('CONTENT_TYPE', ''))
         target = Target.of(req.environ.get('PATH_INFO', ''))
         if kind != 'multipart/form-data' or target is None:
-            return forget_after_write(self.app, req)
+            return pass_on(self.app, req)
         try:
             return self.translate(req, target, params.get('boundary', ''))
         except FormError as err:

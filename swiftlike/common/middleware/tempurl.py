@@ -39,7 +39,7 @@ from swiftlike.common.hmac_sig import (
     tempurl_message,
 )
 from swiftlike.common.request import split_path, wsgi_path_to_str
-from swiftlike.common.tempurl_keys import ACCOUNT_SCOPE, KeyLookup, ScopedKey, forget_after_write
+from swiftlike.common.tempurl_keys import ACCOUNT_SCOPE, KeyLookup, ScopedKey, pass_on
 from swiftlike.common.wsgi import Middleware, WsgiApp
 
 logger = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ class TempUrl(Middleware):
         if params is None:
             return invalid(req) if 'temp_url_' in req.environ.get('QUERY_STRING', '') else None
         if 'temp_url_sig' not in params and 'temp_url_expires' not in params:
-            return forget_after_write(self.app, req)
+            return pass_on(self.app, req)
         try:
             grant = self.grant(req, params)
         except InvalidTempUrl as err:

@@ -112,6 +112,7 @@ class MetaApp:
 
     def __init__(self) -> None:
         self.key = 'secret'
+        self.key_status = 204
         self.heads = 0
         self.calls: list[tuple[str, str]] = []
 
@@ -120,7 +121,7 @@ class MetaApp:
         if req.method == 'HEAD' and req.path_info in ('/v1/AUTH_a', '/v1/AUTH_a/c'):
             self.heads += 1
             headers = {'X-Account-Meta-Temp-Url-Key': self.key} if req.path_info == '/v1/AUTH_a' else {}
-            return Response(status=204, headers=headers)(environ, start_response)
+            return Response(status=self.key_status, headers=headers)(environ, start_response)
         self.calls.append((req.method, req.path_info))
         denied = environ[env_keys.AUTHORIZE](req)
         resp = denied or Response(body=b'body', headers={'X-Object-Meta-Hidden': 'h', 'X-Timestamp-Seen':
@@ -168,3 +169,12 @@ def test_filter_passes_requests_without_temp_url_parameters():
     tempurl, app, env = filter_and_app()
     env[env_keys.AUTHORIZE] = lambda req: None
     assert Request.blank('/v1/AUTH_a/c/o?x=1', environ=env).get_response(tempurl).status_int == 200
+
+
+def test_a_failed_key_lookup_is_not_cached():
+    tempurl, app, env = filter_and_app()
+    app.key_status = 503
+    get = Request.blank(url('GET', '/v1/AUTH_a/c/o'), environ=dict(env))
+    assert get.get_response(tempurl).status_int == 401
+    app.key_status = 204
+    assert Request.blank(get.url, environ=dict(env)).get_response(tempurl).status_int == 200
