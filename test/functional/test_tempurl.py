@@ -117,6 +117,16 @@ def test_other_encodings(base, digest, encode):
     assert curl('GET', f'{base}{path}?{sign("GET", path, digest=digest, encode=encode)}')[0] == 200
 
 
+def test_utf8_names(base, conn):
+    conn.put_object('tu', 'naïve/ñame €', b'utf8')
+    path = f'/v1/{ACCOUNT}/tu/naïve/ñame €'
+    assert curl('GET', f'{base}{quote(path)}?{sign("GET", path)}')[:3:2] == (200, b'utf8')
+    url = swift_tempurl('--prefix-based', 'GET', '300', f'/v1/{ACCOUNT}/tu/naïve/', KEY)
+    query = url.partition('?')[2].replace('temp_url_prefix=naïve/', 'temp_url_prefix=' + quote('naïve/'))
+    assert curl('GET', f'{base}{quote(path)}?{query}')[0] == 200
+    assert curl('GET', f'{base}/v1/{ACCOUNT}/tu/na%FF?{sign("GET", path)}')[0] in (401, 412)
+
+
 def test_prefix_urls(base):
     url = swift_tempurl('--prefix-based', 'GET', '300', f'/v1/{ACCOUNT}/tu/pre', KEY)
     query = url.partition('?')[2]
@@ -212,6 +222,11 @@ def test_large_objects_read_whole_through_a_temp_url(base, conn):
         path = f'/v1/{ACCOUNT}/tu/{name}'
         status, _, body = curl('GET', f'{base}{path}?{sign("GET", path)}&multipart-manifest=get')
         assert (status, body) == (200, b''.join(parts)), name
+    conn.put_object('tu2', 'dlo-outside', b'', headers={'X-Object-Manifest': 'tu/seg/'})
+    path = f'/v1/{ACCOUNT}/tu2/dlo-outside'                  # a container key reads in its container only
+    for method in ('GET', 'HEAD'):
+        assert curl(method, f'{base}{path}?{sign("GET", path, key=CONTAINER_KEY)}')[0] == 401, method
+    assert curl('GET', f'{base}{path}?{sign("GET", path)}')[1]['content-length'] == '2500'
 
 
 @pytest.mark.skipif(not shutil.which('memcached'),
