@@ -127,3 +127,46 @@ def test_formpost_stores_files_and_refuses_what_it_must():
     assert resp.status_int == 400 and b'Max_File_Size' in resp.body
     resp = form_request(count=1, files=(b'a', b'b')).get_response(formpost)
     assert resp.status_int == 400 and b'Max File Count' in resp.body
+
+
+def raw_form(*extra: tuple[str, bytes], content_type: str = 'multipart/form-data; boundary=b0und') -> Request:
+    """A signed form (max size 100, count 2) followed by the ``extra`` parts."""
+    good = form_request(files=())
+    data = good.body[:good.body.rindex(b'--b0und--')]
+    for disposition, content in extra:
+        data += f'--b0und\r\nContent-Disposition: {disposition}\r\n\r\n'.encode('latin-1') + content + b'\r\n'
+    req = Request.blank('/v1/AUTH_a/c/p', method='POST', body=data + b'--b0und--\r\n',
+                        environ={env_keys.CACHE: MemoryCache()})
+    req.content_type = content_type
+    return req
+
+
+@pytest.mark.parametrize('extra,status', [
+    (('form-data; name="f"; filename="a\x01b"', b'x'), 400),            # control character
+    (('form-data; name="f"; filename="\xff\xfe"', b'x'), 400),          # not UTF-8
+    (('form-data; name="redirect"', b'r' * 5000), 400),                 # field too long
+    (('form-data; name="f"; filename="ok"', b'x'), 201),
+])
+def test_formpost_hostile_parts(extra, status):
+    app = StoreApp()
+    resp = raw_form(extra).get_response(FormPost(app, FormPostConf(), clock=lambda: NOW))
+    assert resp.status_int == status, resp.body
+
+
+def test_formpost_field_flood_and_missing_boundary():
+    app = StoreApp()
+    formpost = FormPost(app, FormPostConf(), clock=lambda: NOW)
+    flood = [(f'form-data; name="x{n}"', b'1') for n in range(70)]
+    assert raw_form(*flood).get_response(formpost).status_int == 400
+    resp = raw_form(content_type='multipart/form-data').get_response(formpost)
+    assert resp.status_int == 400 and b'boundary' in resp.body
+
+
+def test_fields_after_a_file_change_nothing():
+    app = StoreApp()
+    formpost = FormPost(app, FormPostConf(), clock=lambda: NOW)
+    resp = raw_form(('form-data; name="f"; filename="a"', b'x'), ('form-data; name="max_file_count"', b'9'),
+                    ('form-data; name="g"; filename="b"', b'y'), ('form-data; name="h"; filename="c"', b'z'),
+                    ).get_response(formpost)
+    assert resp.status_int == 400 and b'Max File Count' in resp.body
+    assert sorted(app.stored) == ['/v1/AUTH_a/c/pa', '/v1/AUTH_a/c/pb']
