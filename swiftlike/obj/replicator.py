@@ -50,6 +50,7 @@ class ReplicationStats(daemon.PassStats):
     suffixes_synced: int = 0
     files_pushed: int = 0
     handoffs_removed: int = 0
+    handoff_files_removed: int = 0
 
 
 class ObjectReplicator(daemon.Daemon):
@@ -136,7 +137,9 @@ class ObjectReplicator(daemon.Daemon):
                 ok = handoff is not None and self.sync_with(handoff, device, part, hashes, stats)[0]
             results.append(ok)
         if not primary and all(results):
-            if remove_handoff(part_dir, listed, self.store.lock_timeout):
+            removed, gone = remove_handoff(part_dir, listed, self.store.lock_timeout)
+            stats.handoff_files_removed += removed
+            if gone:
                 stats.handoffs_removed += 1
             else:
                 logger.info('handoff %s changed while being pushed: kept for the next pass', part_dir)
@@ -219,32 +222,37 @@ class ObjectReplicator(daemon.Daemon):
         return True
 
 
-def remove_handoff(part_dir: Path, listed: dict[str, list[str]], lock_timeout: float) -> bool:
+def remove_handoff(part_dir: Path, listed: dict[str, list[str]], lock_timeout: float) -> tuple[int, bool]:
     """Remove a handoff partition once its primaries have what it held:
     under the partition's lock, only the files of ``listed`` (its files by
     hash dir, listed before its hashes were computed and pushed; a file's name
     is its timestamp, so a listed name is an unchanged file), and the dirs
     left empty. A write that landed meanwhile is kept, its suffix marked
-    changed, for the next pass. True if the partition is gone.
+    changed, for the next pass. (files removed, whether the partition is gone)
 
     :raises LockTimeoutError: the lock was held too long (nothing removed)
     """
+    removed = 0
     with partition_lock(part_dir, lock_timeout):
         for name_hash, names in listed.items():
             hash_dir = part_dir / layout.suffix_of(name_hash) / name_hash
             for name in names:
-                (hash_dir / name).unlink(missing_ok=True)
+                try:
+                    (hash_dir / name).unlink()
+                    removed += 1
+                except FileNotFoundError:
+                    pass
             remove_empty_dirs([hash_dir])
         suffixes = [s for s in daemon.listdir(part_dir) if len(s) == 3]
         remove_empty_dirs([part_dir / s for s in suffixes])
         left = [s for s in suffixes if (part_dir / s).exists()]
         if left:
             invalidate_locked(part_dir, left)
-            return False
+            return removed, False
         for name in (HASHES, HASHES + '.tmp', INVALID, LOCK):
             (part_dir / name).unlink(missing_ok=True)
         remove_empty_dirs([part_dir])      # not if a write made a suffix dir just now
-    return not part_dir.exists()
+    return removed, not part_dir.exists()
 
 
 def main(argv: list[str] | None = None) -> int:

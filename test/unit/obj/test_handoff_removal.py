@@ -114,6 +114,7 @@ def test_a_write_arriving_during_the_push_is_kept_for_the_next_pass(handoff):
     stats = handoff.replicator.run_once(['sda'])
 
     assert (stats.errors, stats.files_pushed, stats.handoffs_removed) == (0, 3, 0)
+    assert stats.handoff_files_removed == 1
     assert not first.exists()                          # pushed to all three: removed
     assert late[0].exists()                            # arrived meanwhile: kept
     assert all(late[0].name not in peer.pushed for peer in handoff.peers)
