@@ -19,6 +19,7 @@ import email.utils
 import ipaddress
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ DISALLOWED_HEADERS: Final = ('x-object-manifest', 'x-symlink-target', 'x-symlink
 INVALID_BODY: Final = b'401 Unauthorized: Temp URL invalid\n'
 #: Methods a HEAD may have been signed for (Swift allows HEAD with these).
 HEAD_SIGNED_AS: Final = ('HEAD', 'GET', 'POST', 'PUT')
+_SIG_VALUE: Final = re.compile(r'(temp_url_sig=)([^&]{0,8})[^&]*')
 _PARAMS: Final = ('temp_url_sig', 'temp_url_expires', 'temp_url_prefix', 'temp_url_ip_range',
                   'filename', 'inline')
 
@@ -160,6 +162,15 @@ def query_params(environ: dict[str, Any]) -> dict[str, str] | None:
     return found
 
 
+def redacted(query: str) -> str:
+    """The query string as the access log may show it: signatures cut short.
+
+    >>> redacted('a=1&temp_url_sig=0123456789abcdef&temp_url_expires=5')
+    'a=1&temp_url_sig=01234567...&temp_url_expires=5'
+    """
+    return _SIG_VALUE.sub(r'\1\2...', query)
+
+
 def object_target(path_info: str) -> tuple[str, str, str]:
     """``(account, container, object)`` of a ``/v1/a/c/o`` path.
 
@@ -249,6 +260,7 @@ class TempUrl(Middleware):
             grant = self.grant(req, params)
         except InvalidTempUrl as err:
             logger.info('temp URL refused: %s', err, extra=_log_extra(req))
+            req.environ['QUERY_STRING'] = redacted(req.environ.get('QUERY_STRING', ''))
             return invalid(req)
         refused = self._disallowed(req)
         if refused is not None:
