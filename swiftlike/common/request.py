@@ -27,6 +27,20 @@ def wsgi_path_to_str(path_info: str) -> str:
         raise ConstraintError('Invalid UTF8 in path', status=412) from None
 
 
+def header_to_str(value: str) -> str:
+    """A header value (bytes carried as latin-1 per PEP 3333) as a UTF-8 str.
+
+    >>> header_to_str('caf\xc3\xa9')
+    'café'
+
+    :raises ConstraintError: 412 if it is not valid UTF-8
+    """
+    try:
+        return value.encode('latin-1').decode('utf-8')
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise ConstraintError('Invalid UTF8 in a header', status=412) from None
+
+
 def split_path(path: str, minsegs: int = 1, maxsegs: int | None = None,
                rest_with_last: bool = False) -> list[str | None]:
     """Split ``/a/b/c`` into segments, as Swift does.

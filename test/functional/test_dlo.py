@@ -31,10 +31,12 @@ def cli(auth: str, *args: str, cwd=None):
                           capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
-def test_swift_upload_segmented_without_slo_downloads_whole(auth, tmp_path):
+def test_swift_upload_segmented_as_dlo_downloads_whole(auth, tmp_path):
+    # (swiftclient makes a static large object by default where /info lists slo; --use-dlo
+    # is what clusters without slo got, and used to store a 0-byte object here)
     data = os.urandom(3_500_000)
     (tmp_path / 'big.bin').write_bytes(data)
-    result = cli(auth, 'upload', '-S', '1000000', 'dlo', 'big.bin', cwd=tmp_path)
+    result = cli(auth, 'upload', '--use-dlo', '-S', '1000000', 'dlo', 'big.bin', cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     headers = conn(auth).head_object('dlo', 'big.bin')
     assert 'x-object-manifest' in headers and int(headers['content-length']) == len(data)
@@ -86,3 +88,13 @@ def test_capabilities_list_the_pipelines_filters(auth):
     assert info['slo']['max_manifest_segments'] == 1000
     result = cli(auth, 'capabilities')
     assert result.returncode == 0 and 'dlo' in result.stdout and 'slo' in result.stdout
+
+
+@pytest.mark.parametrize('manifest', ['dlo-sé/p/'.encode(), 'dlo-s%C3%A9/p/'])
+def test_a_non_ascii_segment_container(auth, manifest):
+    c = conn(auth)
+    c.put_container('dlo-sé')
+    c.put_object('dlo-sé', 'p/1', b'first ')
+    c.put_object('dlo-sé', 'p/2', b'second')
+    c.put_object('dlo-sé', 'm', b'', headers={'X-Object-Manifest': manifest})
+    assert c.get_object('dlo-sé', 'm')[1] == b'first second'

@@ -17,6 +17,8 @@ from urllib.parse import unquote
 from webob import Request, Response, exc
 
 from swiftlike.common import subrequest
+from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.request import header_to_str
 from swiftlike.common.slo_put import is_manifest
 from swiftlike.common.wsgi import Middleware
 
@@ -33,8 +35,8 @@ def header_text(value: str, name: str) -> str:
     :raises HTTPPreconditionFailed: if it is not UTF-8
     """
     try:
-        return unquote(value.encode('latin-1').decode('utf-8'), errors='strict')
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        return unquote(header_to_str(value), errors='strict')
+    except (ConstraintError, UnicodeDecodeError):
         raise exc.HTTPPreconditionFailed(body=f'{name} is not valid UTF-8\n') from None
 
 

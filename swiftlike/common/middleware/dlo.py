@@ -22,6 +22,7 @@ from webob import Request, Response, exc
 
 from swiftlike.common import info, query, subrequest
 from swiftlike.common.joined import joined_response
+from swiftlike.common.request import header_to_str
 from swiftlike.common.wsgi import Middleware
 
 MANIFEST_HEADER: Final = 'X-Object-Manifest'
@@ -38,12 +39,12 @@ class DloConf:
 def parse_manifest(value: str) -> tuple[str, str]:
     """``(container, prefix)`` of an ``X-Object-Manifest`` value (URL-quoted).
 
-    >>> parse_manifest('seg%20s/big/file/')
-    ('seg s', 'big/file/')
+    >>> parse_manifest('seg%20s/big/file/'), parse_manifest('s\xc3\xa9g/big')
+    (('seg s', 'big/file/'), ('ség', 'big'))
 
-    :raises ValueError: if it is not ``<container>/<prefix>``
+    :raises ValueError: if it is not ``<container>/<prefix>`` (ConstraintError, if not UTF-8)
     """
-    text = unquote(value, errors='strict')
+    text = unquote(header_to_str(value), errors='strict')
     container, slash, prefix = text.lstrip('/').partition('/')
     if not container or not slash or '\x00' in text or container in ('.', '..'):
         raise ValueError(f'{MANIFEST_HEADER} must be in the format container/prefix')

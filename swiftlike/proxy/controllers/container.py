@@ -30,7 +30,9 @@ from swiftlike.proxy.controllers.base import (
 
 ACL_HEADERS = ('X-Container-Read', 'X-Container-Write')
 #: Headers only the container's owner sees (others may read it through an ACL).
-OWNER_HEADERS = frozenset(h.lower() for h in (*ACL_HEADERS, 'X-Container-Sync-Key', 'X-Container-Sync-To'))
+OWNER_HEADERS = frozenset(h.lower() for h in (*ACL_HEADERS, 'X-Container-Sync-Key', 'X-Container-Sync-To',
+                                               'X-Container-Meta-Temp-Url-Key',
+                                               'X-Container-Meta-Temp-Url-Key-2'))
 
 
 def _authorize(state: ProxyState, req: Request, path: VPath, *, write: bool) -> Response | None:
