@@ -97,3 +97,23 @@ def test_offload_returns_and_raises_what_the_call_does():
     assert concurrency.offload(divmod, 7, 2) == (3, 1)
     with pytest.raises(ZeroDivisionError):
         concurrency.offload(divmod, 1, 0)
+
+
+def test_a_write_to_a_locked_partition_fails_with_lock_timeout(tmp_path):
+    """What the object server answers 503 for: the data is in place, but its
+    suffix could not be marked for replication within the store's lock_timeout."""
+    from swiftlike.common.timestamp import Timestamp
+    from swiftlike.obj.diskfile import ObjectName
+    from swiftlike.obj.fs_diskfile import FsObjectStore
+    (tmp_path / 'sda').mkdir()
+    store = FsObjectStore(tmp_path, mount_check=False, hash_prefix=b'', hash_suffix=b's', fsync=False,
+                          lock_timeout=0.01)
+    df = store.diskfile(ObjectName('sda', 7, 'a', 'c', 'o'))
+    fd = _hold(tmp_path / 'sda' / 'objects' / '7')
+    stamp = Timestamp.now()
+    try:
+        with pytest.raises(LockTimeoutError):
+            df.delete(stamp)
+    finally:
+        os.close(fd)
+    assert df.newest_timestamp() == stamp
