@@ -131,8 +131,12 @@ cleanup() {
     exit "$code"
 }
 trap cleanup EXIT
-trap 'echo; say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM
+# pytest runs in the background and is waited for, so that a signal is handled at once
+# (a trap waits for a foreground command to end) and pytest is stopped with us
+pytest_pid=
+stop_pytest() { [ -z "$pytest_pid" ] || kill -TERM "$pytest_pid" 2>/dev/null || true; }
+trap 'echo; say "interrupted"; stop_pytest; exit 130' INT
+trap 'say "terminated"; stop_pytest; exit 143' TERM
 
 say "starting cluster: proxy $proxy, storage ports from $base_port, data $data"
 cluster_started=1
@@ -174,9 +178,12 @@ for s in "${suites[@]}"; do
     # upstream runs test/functional with stestr (unittest's test*.py), which takes in
     # test/functional/tests.py too: 1,080 tests, 864 without it
     files=test_*.py; [ "$s" = functional ] && files="test_*.py tests.py"
-    (cd "$src" && "$venv/bin/python" -m pytest "test/$s" -o "python_files=$files" -p no:cacheprovider --tb=short \
-        --timeout "${COMPAT_TEST_TIMEOUT:-600}" --junitxml "$cache/$s.xml" -o junit_family=xunit2 \
-        "$@") >"$cache/$s.log" 2>&1 || rc=$?
+    (cd "$src" && exec "$venv/bin/python" -m pytest "test/$s" -o "python_files=$files" -p no:cacheprovider \
+        --tb=short --timeout "${COMPAT_TEST_TIMEOUT:-600}" --junitxml "$cache/$s.xml" -o junit_family=xunit2 \
+        "$@") >"$cache/$s.log" 2>&1 </dev/null &
+    pytest_pid=$!
+    wait "$pytest_pid" || rc=$?
+    pytest_pid=
     line=$(grep -E '^=+ .*( in [0-9.]+s)' "$cache/$s.log" | tail -1 | sed -E 's/^=+ //; s/ =+$//') || true
     summary[$s]="${line:-no summary (pytest exit $rc; see $cache/$s.log)}"
     say "test/$s done in $(( $(date +%s) - t0 )) s: ${summary[$s]}"
