@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from swiftlike.common import concurrency
 from swiftlike.common.exceptions import (
@@ -25,6 +25,7 @@ from swiftlike.common.timestamp import Timestamp
 from swiftlike.obj import hashes, layout, metadata
 from swiftlike.obj.diskfile import ObjectName
 
+T = TypeVar('T')
 #: Attempts to open an object whose files are replaced while it is opened.
 OPEN_TRIES: Final = 3
 
@@ -39,6 +40,10 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _call(fn: Callable[..., T], *args: Any) -> T:
+    return fn(*args)
 
 
 def _makedirs_durably(path: Path, stop: Path) -> None:
@@ -124,10 +129,11 @@ class FsWriter:
         metadata.write(self._fd, stored, self.bytes_written)
         target = self._df.hash_dir / (timestamp.internal + self._ext)
         part_dir = self._df.hash_dir.parent.parent
+        run = concurrency.offload if self._df.store.fsync else _call   # no fsync: nothing to wait for
         try:
-            if not concurrency.offload(self._durable_rename, target, False):
+            if not run(self._durable_rename, target, False):
                 with hashes.partition_lock(part_dir, self._df.store.lock_timeout):
-                    concurrency.offload(self._durable_rename, target, True)
+                    run(self._durable_rename, target, True)
         except OSError as err:
             raise _device_error(err, 'commit failed') from err
         self.done = True
