@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from swiftlike.common.db import DatabaseBroker, int_field, text_field, timestamp_field
+from swiftlike.common.db import DatabaseBroker
+from swiftlike.common.db_fields import int_field, text_field, timestamp_field
 from swiftlike.common.listing import ListingParams, list_rows
 from swiftlike.common.timestamp import Timestamp
 
@@ -89,8 +90,7 @@ class AccountBroker(DatabaseBroker):
 
     def list_containers(self, params: ListingParams) -> list[dict[str, Any]]:
         """Listing entries: name, count, bytes, last_modified (or subdir)."""
-        with self.connect() as conn:
-            rows = list_rows(conn, 'container', LISTING_COLUMNS, params)
+        rows = self._run(lambda conn: list_rows(conn, 'container', LISTING_COLUMNS, params))
         out = []
         for row in rows:
             if 'subdir' in row:

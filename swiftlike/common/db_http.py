@@ -18,6 +18,7 @@ from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.exceptions import (
     DatabaseCorruptError,
+    DatabaseLockedError,
     DatabaseNotFoundError,
     DeviceUnavailableError,
 )
@@ -52,11 +53,14 @@ def db_path(devices: Path, device: str, partition: int, account: str, container:
 
 @contextmanager
 def db_errors(device: str) -> Iterator[None]:
-    """Missing database: 404; unreadable: 507 (it needs replacing); device down: 507."""
+    """Missing database: 404; unreadable: 507 (it needs replacing); device
+    down: 507; locked by another writer for the whole db_timeout: 503."""
     try:
         yield
     except DatabaseNotFoundError:
         raise exc.HTTPNotFound() from None
+    except DatabaseLockedError as err:
+        raise exc.HTTPServiceUnavailable(body=f'{device}: {err}\n') from None
     except (DatabaseCorruptError, DeviceUnavailableError) as err:
         raise exc.HTTPInsufficientStorage(body=f'{device}: {err}\n') from None
 

@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from swiftlike.common.db import DatabaseBroker, int_field, text_field, timestamp_field
+from swiftlike.common.db import DatabaseBroker
+from swiftlike.common.db_fields import int_field, text_field, timestamp_field
 from swiftlike.common.listing import ListingParams, list_rows
 from swiftlike.common.timestamp import Timestamp
 
@@ -36,6 +37,12 @@ END;
 LISTING_COLUMNS = ('name', 'created_at', 'size', 'content_type', 'etag')
 
 
+def _object_row(name: str, timestamp: Timestamp, size: int, content_type: str, etag: str, *,
+                deleted: bool) -> dict[str, Any]:
+    return {'name': name, 'created_at': timestamp.internal, 'size': size,
+            'content_type': content_type, 'etag': etag, 'deleted': int(deleted)}
+
+
 class ContainerBroker(DatabaseBroker):
     """A container's SQLite database."""
 
@@ -48,9 +55,7 @@ class ContainerBroker(DatabaseBroker):
     def put_object(self, name: str, timestamp: Timestamp, size: int, content_type: str,
                    etag: str, *, deleted: bool = False) -> bool:
         """Record a version of an object; False if a newer one is recorded."""
-        item = {'name': name, 'created_at': timestamp.internal, 'size': size,
-                'content_type': content_type, 'etag': etag, 'deleted': int(deleted)}
-        return self.put_item(item)
+        return self.put_item(_object_row(name, timestamp, size, content_type, etag, deleted=deleted))
 
     def check_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """An object row from elsewhere (REPLICATE merge_items, a SYNC copy), checked.
@@ -80,8 +85,7 @@ class ContainerBroker(DatabaseBroker):
 
     def list_objects(self, params: ListingParams) -> list[dict[str, Any]]:
         """Listing entries: name, hash, bytes, content_type, last_modified (or subdir)."""
-        with self.connect() as conn:
-            rows = list_rows(conn, 'object', LISTING_COLUMNS, params)
+        rows = self._run(lambda conn: list_rows(conn, 'object', LISTING_COLUMNS, params))
         out = []
         for row in rows:
             if 'subdir' in row:
@@ -94,11 +98,11 @@ class ContainerBroker(DatabaseBroker):
 
     def mark_reported(self, info: Mapping[str, Any]) -> None:
         """Record ``info``'s stats as acknowledged by the account."""
-        with self.connect() as conn, conn:
-            conn.execute('UPDATE container_stat SET reported_put_timestamp = ?, '
-                         'reported_delete_timestamp = ?, reported_object_count = ?, reported_bytes_used = ?',
-                         (info['put_timestamp'], info['delete_timestamp'], info['object_count'],
-                          info['bytes_used']))
+        self._run(lambda conn: conn.execute(
+            'UPDATE container_stat SET reported_put_timestamp = ?, reported_delete_timestamp = ?, '
+            'reported_object_count = ?, reported_bytes_used = ?',
+            (info['put_timestamp'], info['delete_timestamp'], info['object_count'], info['bytes_used'])),
+            write=True)
 
     def is_empty(self) -> bool:
         """No live objects."""

@@ -13,7 +13,7 @@ from webob import Request, Response, exc
 from swiftlike.common import constraints as cons
 from swiftlike.common import db_http, expiring
 from swiftlike.common.config import parse_conf
-from swiftlike.common.db import ConnectionPool
+from swiftlike.common.db_pool import ConnectionPool
 from swiftlike.common.numbers import parse_int
 from swiftlike.common.request import StoragePath, UpdateTarget, parse_update_targets
 from swiftlike.common.swift_conf import SwiftConf
