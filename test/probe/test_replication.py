@@ -38,8 +38,10 @@ def test_a_wiped_device_is_refilled_by_one_pass_of_the_replicators(probe):
     assert objects['errors'] == containers_pass['errors'] == accounts['errors'] == 0
     on_d1 = sum(1 for c, b in containers.items() for n in b
                 if 'd1' in {d.device for d in probe.nodes('object', probe.account(), c, n)[1]})
-    # d1 holds about 3/4 of the 1,000; two nodes may race to push the same one
-    assert on_d1 > 600 and on_d1 <= objects['files_pushed'] <= on_d1 + 20
+    # d1 holds about 3/4 of the 1,000. Each of its objects has two other primaries, which may
+    # both push it at once (a loaded machine widens that window), but nothing d1 has is pushed:
+    # pushing what a peer has would send each of the 3,000 files of the cluster again
+    assert on_d1 > 600 and on_d1 <= objects['files_pushed'] <= 2 * on_d1
     for container, bodies in containers.items():
         assert_on_primaries(probe, container, bodies)
         part, nodes = probe.nodes('container', probe.account(), container)
