@@ -345,3 +345,14 @@ def test_versions_encoding_and_copy_conditions(s3):
                       {'CopySourceIfModifiedSince': later}, {'CopySourceIfUnmodifiedSince': earlier}):
         assert error_of(s3.copy_object, Bucket='versions', Key='no', CopySource=src, **condition) == \
             ('PreconditionFailed', 412), condition
+
+
+def test_version_null_is_the_object_of_an_unversioned_bucket(s3):
+    s3.create_bucket(Bucket='nullversion')
+    s3.put_object(Bucket='nullversion', Key='k', Body=b'v')
+    versions = s3.list_object_versions(Bucket='nullversion')['Versions']
+    assert [v['VersionId'] for v in versions] == ['null']
+    assert s3.get_object(Bucket='nullversion', Key='k', VersionId='null')['Body'].read() == b'v'
+    assert error_of(s3.get_object, Bucket='nullversion', Key='k', VersionId='abc') == ('InvalidArgument', 400)
+    s3.delete_object(Bucket='nullversion', Key='k', VersionId='null')      # what cleanup tools do
+    assert error_of(s3.head_object, Bucket='nullversion', Key='k')[1] == 404

@@ -40,8 +40,7 @@ OVERRIDES = {'response-content-type': 'Content-Type', 'response-content-language
 PASSED = ('Content-Type', 'Content-Length', 'Content-Range', 'Last-Modified', 'Accept-Ranges',
           'Content-Encoding', 'Content-Disposition')
 _CONTROL = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
-UNSUPPORTED = frozenset({'retention', 'legal-hold', 'torrent',
-                         'restore', 'attributes', 'versionId', 'select'})
+UNSUPPORTED = frozenset({'retention', 'legal-hold', 'torrent', 'restore', 'attributes', 'select'})
 
 
 def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
@@ -55,6 +54,10 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     extra = sorted(k for k in s3.query if k in UNSUPPORTED)
     if extra:
         raise errors.NotImplemented_(f'{", ".join(extra)} is not implemented')
+    version = s3.query.get('versionId')
+    if version is not None and version != 'null':      # an unversioned bucket's objects are version null
+        raise errors.InvalidArgument('Invalid version id specified', ArgumentName='versionId',
+                                     ArgumentValue=version[:100])
     if 'x-amz-copy-source' in s3.headers and s3.method == 'PUT':
         return copy(app, s3, conf)
     handlers = {'PUT': put, 'GET': get, 'HEAD': get, 'DELETE': delete}
