@@ -90,7 +90,7 @@ class AccountBroker(DatabaseBroker):
 
     def list_containers(self, params: ListingParams) -> list[dict[str, Any]]:
         """Listing entries: name, count, bytes, last_modified (or subdir)."""
-        rows = self._run(lambda conn: list_rows(conn, 'container', LISTING_COLUMNS, params))
+        rows = self._read(lambda conn: list_rows(conn, 'container', LISTING_COLUMNS, params))
         out = []
         for row in rows:
             if 'subdir' in row:

@@ -12,6 +12,7 @@ from typing import Any, Final, TypeVar
 with warnings.catch_warnings():
     warnings.simplefilter('ignore')      # eventlet announces its maintenance mode on import
     import eventlet
+    import eventlet.event
     import eventlet.patcher
     import eventlet.queue
     import eventlet.tpool
@@ -125,3 +126,18 @@ def sleep(seconds: float) -> None:
         eventlet.sleep(seconds)
     else:
         time.sleep(seconds)
+
+
+class Signal:
+    """A one-shot event: green threads :meth:`wait` until one :meth:`send`."""
+
+    def __init__(self) -> None:
+        self._event = eventlet.event.Event()
+
+    def send(self) -> None:
+        """Wake every waiter, now and later."""
+        self._event.send(None)
+
+    def wait(self) -> None:
+        """Wait (green) for :meth:`send`."""
+        self._event.wait()

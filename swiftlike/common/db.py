@@ -9,7 +9,9 @@ id only grows: replication sends "rows since row id N".
 Nothing here waits for a lock inside SQLite (that would stall every green
 thread of a worker): connections have a busy timeout of zero and each
 operation is retried after a green sleep until the broker's ``timeout``
-(swiftlike.common.db_retry).
+(swiftlike.common.db_retry). Rows from object servers may be queued in the
+database's pending file (swiftlike.common.db_pending) and are merged, in
+one transaction, before anything reads the database.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 from swiftlike.common import concurrency
 from swiftlike.common.db_fields import check_metadata, int_field, timestamp_field
+from swiftlike.common.db_pending import PENDING_CAP, GroupCommit, PendingFile
 from swiftlike.common.db_pool import ConnectionPool
 from swiftlike.common.db_retry import is_busy, retry_busy
 from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseLockedError, DatabaseNotFoundError
@@ -34,6 +38,10 @@ from swiftlike.common.timestamp import Timestamp
 
 logger = logging.getLogger(__name__)
 T = TypeVar('T')
+
+#: How long a read that may be stale waits to merge the pending file before
+#: it reads without it (Swift's pending_timeout for HEAD and GET).
+STALE_WAIT: Final = 0.1
 
 
 SYNC_SCHEMA = '''
@@ -47,6 +55,10 @@ class DatabaseBroker:
 
     :param timeout: seconds an operation waits (green) for a lock held by
         another writer before it raises DatabaseLockedError
+    :param stale_reads_ok: reads wait only ``STALE_WAIT`` to merge the
+        pending file, then read without it (for HEAD and GET, as Swift)
+    :param merges: the group commit a queued row waits for (the server's;
+        none: rows are merged at reads and past the cap)
     :param clock: monotonic seconds
     :param sleep: a green sleep
     """
@@ -56,18 +68,24 @@ class DatabaseBroker:
     item_table: ClassVar[str] = ''
     schema: ClassVar[str] = ''
     item_fields: ClassVar[tuple[str, ...]] = ()
+    #: Pending-file size past which the append that crosses it merges.
+    pending_cap: ClassVar[int] = PENDING_CAP
 
     def __init__(self, path: Path, *, account: str, container: str | None = None,
-                 timeout: float = 25.0, pool: ConnectionPool | None = None,
-                 clock: Callable[[], float] = time.monotonic,
+                 timeout: float = 25.0, pool: ConnectionPool | None = None, stale_reads_ok: bool = False,
+                 merges: GroupCommit | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = concurrency.sleep) -> None:
         self.path = path
         self.account = account
         self.container = container
         self.timeout = timeout
         self.pool = pool
+        self.stale_reads_ok = stale_reads_ok
+        self.merges = merges
         self.clock = clock
         self.sleep = sleep
+        self.pending = PendingFile(path.with_name(path.name + '.pending'), timeout=timeout,
+                                   clock=clock, sleep=sleep, owner=path)
 
     # -- files ----------------------------------------------------------------
 
@@ -77,13 +95,15 @@ class DatabaseBroker:
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in autocommit mode; use ``with conn:`` for a transaction.
-        Nothing is retried: a lock held elsewhere raises DatabaseLockedError at once.
+        """A connection in autocommit mode, after the pending file is merged;
+        use ``with conn:`` for a transaction. Nothing is retried: a lock held
+        elsewhere raises DatabaseLockedError at once.
 
         :raises DatabaseNotFoundError: if there is no file
         :raises DatabaseCorruptError: if SQLite cannot read it
         :raises DatabaseLockedError: if it is locked
         """
+        self._merge_before_read()
         try:
             with self._connection() as conn:
                 yield conn
@@ -135,12 +155,120 @@ class DatabaseBroker:
             with self._connection() as conn:
                 if not write:
                     return work(conn)
-                conn.execute('BEGIN IMMEDIATE')
+                self._begin(conn)
                 result = work(conn)
                 conn.execute('COMMIT')
                 return result
         return retry_busy(attempt, timeout=self.timeout if timeout is None else timeout,
                           what=str(self.path), clock=self.clock, sleep=self.sleep)
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``: the write lock. A database removed while this
+        waited for it (see :meth:`remove_if_unchanged`) is not written to.
+
+        :raises DatabaseNotFoundError: if the file is gone
+        """
+        conn.execute('BEGIN IMMEDIATE')
+        if not self.path.exists():
+            raise DatabaseNotFoundError(f'{self.path} was removed')
+
+    def remove_if_unchanged(self, max_row: int) -> bool:
+        """Remove the database and its directory (a handoff now on every
+        primary) if nothing arrived since ``max_row`` was read: no newer row,
+        nothing pending. Checked and unlinked under the database's write lock
+        and the pending file's, so a write or an append waiting for either
+        finds no database (404: the sender keeps it for later) instead of
+        being acknowledged and lost.
+
+        :returns: whether it was removed
+        :raises DatabaseLockedError: if a lock stays held for ``timeout``
+        """
+        def check_and_unlink(conn: sqlite3.Connection) -> bool:
+            self._begin(conn)
+            with self.pending.locked():
+                now = conn.execute(f'SELECT MAX(ROWID) FROM {self.item_table}').fetchone()[0] or 0
+                if now != max_row or self.pending.size():
+                    conn.execute('ROLLBACK')
+                    return False
+                self.path.unlink()                  # the database first: see PendingFile.append
+                self.pending.path.unlink(missing_ok=True)
+            conn.execute('ROLLBACK')
+            return True
+        if not self._run(check_and_unlink):
+            return False
+        shutil.rmtree(self.path.parent, ignore_errors=True)
+        return True
+
+    # -- the pending file -------------------------------------------------------
+
+    def enqueue_item(self, item: Mapping[str, Any]) -> None:
+        """Queue one row in the pending file (checked first); it is merged
+        with the others of this turn by ``merges``, before the next read, or
+        at once if the file grew past ``pending_cap``. Once this returns the
+        row is durable.
+
+        :raises ValueError: if the row is malformed
+        :raises DatabaseNotFoundError: if there is no database
+        :raises DatabaseLockedError: if the pending file stays locked
+        """
+        row = self.check_item(item)
+        if not self.path.exists():
+            raise DatabaseNotFoundError(f'no {self.db_type} database')
+        try:
+            size = self.pending.append(row)
+        except FileNotFoundError:              # the database (or its directory) went meanwhile
+            raise DatabaseNotFoundError(f'no {self.db_type} database') from None
+        if size > self.pending_cap:
+            try:
+                self.commit_pending()
+            except DatabaseLockedError as err:  # the row is safe in the file; a later one merges
+                logger.info('merge of %s put off: %s', self.pending.path, err)
+        elif self.merges is not None:
+            self.merges.after_append(self)
+
+    def commit_pending(self, timeout: float | None = None) -> int:
+        """Merge the pending file into the database, in one transaction; how
+        many records it held.
+
+        :param timeout: how long to wait for the locks (the broker's if None)
+        :raises DatabaseLockedError: if the database or the file stays locked
+        """
+        if not self.pending.size():
+            return 0
+
+        def merge(conn: sqlite3.Connection) -> int:
+            # The database's lock first, then the file's: an append takes only
+            # the file's, and never for longer than one write.
+            self._begin(conn)
+            return self.pending.drain(lambda records: self._merge_records(conn, records),
+                                      timeout=timeout)
+        return self._run(merge, timeout=timeout)
+
+    def _merge_records(self, conn: sqlite3.Connection, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            try:
+                row = self.check_item(record)
+            except ValueError as err:
+                logger.warning('%s: skipping a pending record: %s', self.pending.path, err)
+                continue
+            self._merge_item(conn, row)
+        conn.execute('COMMIT')
+
+    def _merge_before_read(self) -> None:
+        """Merge the pending file; a stale-ok broker waits only ``STALE_WAIT``
+        for the locks and then reads without it."""
+        if not self.stale_reads_ok:
+            self.commit_pending()
+            return
+        try:
+            self.commit_pending(min(self.timeout, STALE_WAIT))
+        except DatabaseLockedError as err:
+            logger.debug('reading %s without its pending rows: %s', self.path, err)
+
+    def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(conn)`` after the pending file is merged, retried while locked."""
+        self._merge_before_read()
+        return self._run(work)
 
     def initialize(self, put_timestamp: Timestamp, **stat: object) -> bool:
         """Create the database (atomically: built aside, then renamed in).
@@ -177,14 +305,14 @@ class DatabaseBroker:
     # -- stat and metadata ----------------------------------------------------------
 
     def get_info(self) -> dict[str, Any]:
-        """The stat row as a dict, with ``max_row``.
+        """The stat row as a dict, with ``max_row`` (after the pending file is merged).
 
         :raises DatabaseCorruptError: if there is none
         """
         def read(conn: sqlite3.Connection) -> tuple[sqlite3.Row | None, int | None]:
             row = conn.execute(f'SELECT * FROM {self.stat_table}').fetchone()
             return row, conn.execute(f'SELECT MAX(ROWID) FROM {self.item_table}').fetchone()[0]
-        row, max_row = self._run(read)
+        row, max_row = self._read(read)
         if row is None:
             raise DatabaseCorruptError(f'{self.path}: no {self.stat_table} row')
         info = dict(row)
@@ -253,16 +381,17 @@ class DatabaseBroker:
         self._run(lambda conn: _set_sync(conn, remote_id, sync_point), write=True)
 
     def get_items_since(self, row_id: int, limit: int) -> list[dict[str, Any]]:
-        """Rows with ROWID > ``row_id``, oldest first, with their ROWID."""
+        """Rows with ROWID > ``row_id``, oldest first, with their ROWID (after
+        the pending file is merged)."""
         fields = ', '.join(self.item_fields)
-        rows = self._run(lambda conn: conn.execute(
+        rows = self._read(lambda conn: conn.execute(
             f'SELECT ROWID, {fields} FROM {self.item_table} WHERE ROWID > ? ORDER BY ROWID LIMIT ?',
             (row_id, limit)).fetchall())
         return [dict(r) for r in rows]
 
     def merge_items(self, items: Sequence[Mapping[str, Any]], source_id: str | None = None) -> None:
         """Merge rows from another replica (newest wins) and advance its sync
-        point, in one transaction.
+        point, in one transaction (after the pending file is merged).
 
         :raises ValueError: if any row is malformed (then none is merged)
         """
@@ -274,6 +403,7 @@ class DatabaseBroker:
                 self._merge_item(conn, row)
             if source_id and items:
                 _set_sync(conn, source_id, sync_point)
+        self._merge_before_read()
         self._run(write, write=True)
 
     def check_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,7 +414,8 @@ class DatabaseBroker:
         raise NotImplementedError
 
     def put_item(self, item: Mapping[str, Any]) -> bool:
-        """Merge one row in its own transaction; False if what is stored is newer.
+        """Merge one row in its own transaction (not through the pending
+        file); False if what is stored is newer.
 
         :raises ValueError: if the row is malformed
         """
@@ -295,7 +426,9 @@ class DatabaseBroker:
         raise NotImplementedError
 
     def reclaim(self, older_than: Timestamp) -> int:
-        """Remove deleted rows older than ``older_than``; how many."""
+        """Remove deleted rows older than ``older_than`` (after the pending
+        file is merged); how many."""
+        self._merge_before_read()
         return self._run(lambda conn: conn.execute(
             f'DELETE FROM {self.item_table} WHERE deleted = 1 AND {self.row_time} < ?',
             (older_than.internal,)).rowcount, write=True)

@@ -57,6 +57,17 @@ class ContainerBroker(DatabaseBroker):
         """Record a version of an object; False if a newer one is recorded."""
         return self.put_item(_object_row(name, timestamp, size, content_type, etag, deleted=deleted))
 
+    def queue_object(self, name: str, timestamp: Timestamp, size: int, content_type: str,
+                     etag: str, *, deleted: bool = False) -> None:
+        """Record a version of an object through the pending file (an object
+        server's update): one short append, merged with others in one
+        transaction before the next read.
+
+        :raises ValueError: if a field is malformed
+        :raises DatabaseNotFoundError: if there is no database
+        """
+        self.enqueue_item(_object_row(name, timestamp, size, content_type, etag, deleted=deleted))
+
     def check_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """An object row from elsewhere (REPLICATE merge_items, a SYNC copy), checked.
 
@@ -85,7 +96,7 @@ class ContainerBroker(DatabaseBroker):
 
     def list_objects(self, params: ListingParams) -> list[dict[str, Any]]:
         """Listing entries: name, hash, bytes, content_type, last_modified (or subdir)."""
-        rows = self._run(lambda conn: list_rows(conn, 'object', LISTING_COLUMNS, params))
+        rows = self._read(lambda conn: list_rows(conn, 'object', LISTING_COLUMNS, params))
         out = []
         for row in rows:
             if 'subdir' in row:

@@ -13,6 +13,7 @@ from webob import Request, Response, exc
 from swiftlike.common import constraints as cons
 from swiftlike.common import db_http, expiring
 from swiftlike.common.config import parse_conf
+from swiftlike.common.db_pending import GroupCommit
 from swiftlike.common.db_pool import ConnectionPool
 from swiftlike.common.numbers import parse_int
 from swiftlike.common.request import StoragePath, UpdateTarget, parse_update_targets
@@ -41,6 +42,7 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         self.swift_conf = swift_conf
         self.limits = swift_conf.constraints
         self.pool = ConnectionPool()
+        self.merges = GroupCommit()
         self.clock = clock
 
     def _path(self, req: Request) -> StoragePath:
@@ -51,16 +53,18 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
             cons.check_name(path.obj, 'object', self.limits)
         return path
 
-    def _broker(self, path: StoragePath) -> ContainerBroker:
+    def _broker(self, path: StoragePath, *, stale_reads_ok: bool = False) -> ContainerBroker:
         with db_http.db_errors(path.device):
             db = db_http.db_path(self.conf.devices, path.device, path.partition, path.account,
                                  path.container, prefix=self.swift_conf.hash_prefix,
                                  suffix=self.swift_conf.hash_suffix, mount_check=self.conf.mount_check)
         return ContainerBroker(db, account=path.account, container=path.container,
-                               timeout=self.conf.db_timeout, pool=self.pool)
+                               timeout=self.conf.db_timeout, pool=self.pool, stale_reads_ok=stale_reads_ok,
+                               merges=self.merges)
 
-    def _live(self, path: StoragePath) -> tuple[ContainerBroker, dict[str, object]]:
-        broker = self._broker(path)
+    def _live(self, path: StoragePath, *, stale_reads_ok: bool = False
+              ) -> tuple[ContainerBroker, dict[str, object]]:
+        broker = self._broker(path, stale_reads_ok=stale_reads_ok)
         with db_http.db_errors(path.device):
             info = broker.get_info()
         if broker.is_deleted(info):
@@ -108,8 +112,8 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         with db_http.db_errors(path.device):
             if path.account.startswith(expiring.AUTO_CREATE_PREFIX) and not broker.exists():
                 broker.initialize(timestamp, account=path.account, container=path.container)
-            broker.put_object(path.obj or '', timestamp, size, req.headers['X-Content-Type'],
-                              req.headers['X-Etag'])
+            broker.queue_object(path.obj or '', timestamp, size, req.headers['X-Content-Type'],
+                                req.headers['X-Etag'])
         return exc.HTTPCreated()
 
     @public
@@ -120,7 +124,7 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         if path.obj is not None:
             broker = self._broker(path)
             with db_http.db_errors(path.device):
-                broker.put_object(path.obj, timestamp, 0, '', '', deleted=True)
+                broker.queue_object(path.obj, timestamp, 0, '', '', deleted=True)
             return exc.HTTPNoContent()
         targets = self._account_targets(req)
         broker, _ = self._live(path)
@@ -147,7 +151,7 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
     def HEAD(self, req: Request) -> Response:
         """Container stats and metadata (204)."""
         path = self._path(req)
-        broker, info = self._live(path)
+        broker, info = self._live(path, stale_reads_ok=True)
         return Response(status=204, headers=self._stat_headers(broker, info))
 
     @public
@@ -155,7 +159,7 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         """The object listing."""
         path = self._path(req)
         params = db_http.listing_params(req, self.limits.container_listing_limit)
-        broker, info = self._live(path)
+        broker, info = self._live(path, stale_reads_ok=True)
         with db_http.db_errors(path.device):
             entries = broker.list_objects(params)
         return db_http.listing_response(req, entries, 'container', path.container or '',

@@ -91,3 +91,20 @@ def test_reclaim_removes_only_old_deleted_rows(broker):
     put_item(broker, 'live', 10)
     assert broker.reclaim(Timestamp(500)) == 1
     assert sorted(i['name'] for i in broker.get_items_since(-1, 10)) == ['live', 'new']
+
+
+def queue_item(broker, name: str, ts: float) -> None:
+    if isinstance(broker, ContainerBroker):
+        broker.queue_object(name, Timestamp(ts), 5, 'a/b', 'e')
+    else:
+        broker.enqueue_item({'name': name, 'put_timestamp': Timestamp(ts).internal,
+                             'delete_timestamp': '0', 'object_count': 1, 'bytes_used': 5})
+
+
+def test_queued_rows_are_merged_before_any_read(broker):
+    queue_item(broker, 'q1', 10)
+    queue_item(broker, 'q2', 11)
+    put_item(broker, 'q1', 5)                     # older than the queued one, merged directly
+    assert broker.pending.size() > 0
+    assert live_count(broker) == 2 and broker.pending.size() == 0
+    assert [i['name'] for i in broker.get_items_since(-1, 10)] == ['q1', 'q2']
