@@ -59,7 +59,7 @@ def check_name(name: str, kind: str, limits: Constraints = DEFAULT_CONSTRAINTS) 
     if len(name.encode('utf-8')) > longest:
         raise ConstraintError(f'{kind} name longer than {longest} bytes')
     if '\x00' in name:
-        raise ConstraintError(f'{kind} name contains NUL', status=412)
+        raise ConstraintError('Invalid UTF8 or contains NULL', status=412)
     if kind == 'container' and '/' in name:
         raise ConstraintError('container name contains /')
     if kind != 'object' and name in ('.', '..'):

@@ -29,8 +29,9 @@ MAX_REQUEST_LINE: Final = 8192
 #: Longest header line, and most bytes of all header lines together.
 MAX_HEADER_LINE: Final = 8192
 MAX_HEAD_BYTES: Final = 65536
-#: Most header lines in one request (http.client's limit).
-MAX_HEADERS: Final = 100
+#: Most header lines in one request or backend response: an object may carry 90 metadata
+#: headers (Swift's max_meta_count) besides the 20-odd the cluster adds (http.client's 100 is too few).
+MAX_HEADERS: Final = 256
 #: Most hex digits of a chunk size (16 fit a 64-bit size).
 MAX_CHUNK_SIZE_DIGITS: Final = 16
 #: Empty lines tolerated before a request line (RFC 9112 section 2.2).

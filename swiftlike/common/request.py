@@ -24,7 +24,7 @@ def wsgi_path_to_str(path_info: str) -> str:
     try:
         return path_info.encode('latin-1').decode('utf-8')
     except (UnicodeEncodeError, UnicodeDecodeError):
-        raise ConstraintError('Invalid UTF8 in path', status=412) from None
+        raise ConstraintError('Invalid UTF8 or contains NULL', status=412) from None
 
 
 def header_to_str(value: str) -> str:

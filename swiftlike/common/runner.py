@@ -8,6 +8,7 @@ HTTP parsing), configured by ``[DEFAULT]`` (swiftlike.common.server_conf)."""
 from __future__ import annotations
 
 import argparse
+import http.client
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 
 from swiftlike.common.config import section_conf
 from swiftlike.common.exceptions import ConfigError
+from swiftlike.common.http_parse import MAX_HEADERS
 from swiftlike.common.server_conf import ServerConf, connection_cap, raise_nofile_limit
 
 logger = logging.getLogger(__name__)
@@ -182,6 +184,8 @@ def run_wsgi(name: str, argv: list[str] | None = None, required: tuple[type, ...
         warnings.simplefilter('ignore')
         import eventlet
     eventlet.monkey_patch()
+    # backend answers carry up to MAX_HEADERS headers; http.client refuses more than 100
+    http.client._MAXHEADERS = max(http.client._MAXHEADERS, MAX_HEADERS)  # type: ignore[attr-defined]
     sock = eventlet.listen((conf.bind_ip, conf.bind_port), backlog=4096)
     logger.info('%s listening on %s:%s with %d workers', name, conf.bind_ip, conf.bind_port, conf.workers)
     if conf.workers == 0:

@@ -84,6 +84,7 @@ class S3Api(Middleware):
                              environ.get('PATH_INFO'), extra={'txn_id': request_id})
             resp = self._error(environ, errors.InternalError(), resource, request_id)
         resp.headers['x-amz-request-id'] = request_id
+        resp.headers['x-amz-id-2'] = request_id          # (S3's extended id; clients log both)
         return resp(environ, start_response)  # type: ignore[no-any-return]
 
     @staticmethod

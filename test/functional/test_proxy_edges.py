@@ -39,10 +39,10 @@ def test_containers_named_dot_are_refused(swift, name):
     assert status == 400, body
 
 
-@pytest.mark.parametrize('headers', [{'X-Delete-At': '9' * 100}, {'X-Delete-At': '1' + '0' * 10},
-                                     {'X-Delete-At': '²'}, {'X-Delete-At': '-5'}, {'X-Delete-At': '1'},
-                                     {'X-Delete-After': '²'}, {'X-Delete-After': '9' * 100},
-                                     {'X-Delete-After': '+5'}, {'X-Delete-After': '-1'}])
+@pytest.mark.parametrize('headers', [{'X-Delete-At': '9' * 100}, {'X-Delete-At': '²'}, {'X-Delete-At': '-5'},
+                                     {'X-Delete-At': '1'}, {'X-Delete-After': '²'},
+                                     {'X-Delete-After': '9' * 100}, {'X-Delete-After': '+5'},
+                                     {'X-Delete-After': '-1'}])
 def test_expiry_times_out_of_range_are_400(swift, headers):
     call, base = swift
     assert call('PUT', f'{base}/edges')[0] in (201, 202)
@@ -93,9 +93,29 @@ def test_the_proxy_makes_the_transaction_id(swift):
     assert headers['x-trans-id'].endswith('-nightly%20backup')
 
 
-@pytest.mark.parametrize('name, expected', [('photo.jpg', 'image/jpeg'), ('notes', 'application/octet-stream')])
+@pytest.mark.parametrize('name, expected', [('photo.jpg', 'image/jpeg'),
+                                            ('notes', 'application/octet-stream')])
 def test_a_put_without_content_type_gets_one_from_its_name(swift, name, expected):
     call, base = swift
     call('PUT', f'{base}/edges')
     assert call('PUT', f'{base}/edges/{name}', body=b'x')[0] == 201     # (http.client sends no Content-Type)
     assert call('HEAD', f'{base}/edges/{name}')[1]['content-type'] == expected
+
+
+def test_ninety_metadata_headers_reach_the_storage_servers_and_come_back(swift):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    meta = {f'X-Object-Meta-K{n:02d}': f'v{n}' for n in range(90)}
+    status, _, body = call('PUT', f'{base}/edges/meta90', meta, b'x')
+    assert status == 201, body
+    status, headers, _ = call('GET', f'{base}/edges/meta90')
+    assert status == 200 and sum(k.startswith('x-object-meta-k') for k in headers) == 90
+    assert call('PUT', f'{base}/edges/meta91', {**meta, 'X-Object-Meta-K90': 'v'}, b'x')[0] == 400
+
+
+@pytest.mark.parametrize('headers', [{'X-Delete-At': '1' + '0' * 12}, {'X-Delete-After': '9' * 15}])
+def test_expiry_times_beyond_2286_are_clamped_as_swift_does(swift, headers):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    assert call('PUT', f'{base}/edges/far', headers, b'x')[0] == 201
+    assert call('HEAD', f'{base}/edges/far')[1]['x-delete-at'] == '9999999999'

@@ -10,7 +10,7 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
-from swiftlike.common.numbers import parse_int
+from swiftlike.common.numbers import INT64_MAX, NumberError, parse_int
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.base import (
@@ -31,22 +31,35 @@ MAX_DELETE_AT: Final = 10 ** 10 - 1
 
 
 def _delete_at(req: Request, now: float) -> dict[str, str]:
-    """X-Delete-At from X-Delete-At or X-Delete-After (whole seconds, before year 2286).
+    """X-Delete-At from X-Delete-At or X-Delete-After: whole seconds, in the future, and (as
+    Swift does) a later time clamped to 9999999999 (year 2286), what ten digits hold.
 
-    :raises NumberError: 400 if malformed or in the past
+    :raises HTTPBadRequest: with Swift's wording, if malformed or in the past
     """
     after = req.headers.get('X-Delete-After')
     if after is not None:
-        seconds = parse_int(after, what='X-Delete-After', maximum=MAX_DELETE_AT - math.ceil(now))
-        return {'X-Delete-At': str(math.ceil(now + seconds))}
+        try:
+            seconds = parse_int(after, minimum=-INT64_MAX)
+        except NumberError:
+            raise exc.HTTPBadRequest(body='Non-integer X-Delete-After\n') from None
+        if seconds < 0:
+            raise exc.HTTPBadRequest(body='X-Delete-After in past\n')
+        return {'X-Delete-At': str(min(math.ceil(now) + seconds, MAX_DELETE_AT))}
     at = req.headers.get('X-Delete-At')
     if at is None:
         return {}
-    return {'X-Delete-At': str(parse_int(at, what='X-Delete-At (a time in the future)',
-                                         minimum=math.floor(now) + 1, maximum=MAX_DELETE_AT))}
+    try:
+        when = parse_int(at, minimum=-INT64_MAX)
+    except NumberError:
+        raise exc.HTTPBadRequest(body='Non-integer X-Delete-At\n') from None
+    if when <= now:
+        raise exc.HTTPBadRequest(body='X-Delete-At in past\n')
+    return {'X-Delete-At': str(min(when, MAX_DELETE_AT))}
 
 
 def _put(state: ProxyState, req: Request, path: VPath) -> Response:
+    if req.headers.get('If-None-Match', '*').strip() != '*':
+        return exc.HTTPBadRequest(body='If-None-Match only supports *\n')
     if req.content_length is None and req.headers.get('Transfer-Encoding', '').lower() != 'chunked':
         return exc.HTTPLengthRequired(body='Content-Length or chunked Transfer-Encoding required\n')
     if (req.content_length or 0) > state.limits.max_file_size:

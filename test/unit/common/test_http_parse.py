@@ -8,6 +8,7 @@ import pytest
 
 from swiftlike.common.connections import ACTIVE, HEAD, IDLE, ConnectionRegistry
 from swiftlike.common.http_parse import (
+    MAX_HEADERS,
     ChunkFramingError,
     HeadError,
     IncompleteHeadError,
@@ -57,7 +58,7 @@ def test_ambiguous_heads_are_refused(raw):
     (b'GET / HTTP/2.0\r\n\r\n', 505),
     (b'GET /' + b'a' * 9000 + b' HTTP/1.1\r\n\r\n', 414),
     (b'GET / HTTP/1.1\r\nA: ' + b'a' * 9000 + b'\r\n\r\n', 431),
-    (b'GET / HTTP/1.1\r\n' + b'A: b\r\n' * 101 + b'\r\n', 431),
+    (b'GET / HTTP/1.1\r\n' + b'A: b\r\n' * (MAX_HEADERS + 1) + b'\r\n', 431),
 ])
 def test_oversized_or_unsupported_heads_have_their_own_status(raw, status):
     with pytest.raises(HeadError) as info:
