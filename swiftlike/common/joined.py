@@ -10,14 +10,16 @@ first segment is a clean 409."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Generator, Iterator
 from typing import Any
 
 from webob import Request, Response, exc
 
-from swiftlike.common import conditional, subrequest
+from swiftlike.common import conditional, slo_segments, subrequest
 from swiftlike.common.ranges import RangeNotSatisfiable, multipart_body, multipart_length, parse_range
+from swiftlike.common.slo_put import SYSMETA_ETAG
 from swiftlike.common.wsgi import WsgiApp
 
 logger = logging.getLogger(__name__)
@@ -87,28 +89,58 @@ def _started(body: Generator[bytes, None, None]) -> Iterator[bytes]:
 
 
 class SegmentReader:
-    """Bytes ``[start, stop)`` of the joined object, segment by segment."""
+    """Bytes ``[start, stop)`` of the joined object, segment by segment: whole objects,
+    byte ranges of them, data segments, and sub-manifests read ``depth`` levels down
+    (see swiftlike.common.slo_segments)."""
 
-    def __init__(self, app: WsgiApp, req: Request, segments: list[dict[str, Any]]) -> None:
-        self.app, self.req, self.segments = app, req, segments
+    def __init__(self, app: WsgiApp, req: Request, segments: list[dict[str, Any]], depth: int = 0) -> None:
+        self.app, self.req, self.segments, self.depth = app, req, segments, depth
         self.account = (subrequest.object_of(req) or ('', '', ''))[0]
 
     def read(self, start: int, stop: int) -> Generator[bytes, None, None]:
         offset = 0
         for seg in self.segments:
-            length = int(seg['bytes'])
+            length = slo_segments.entry_length(seg)
             first, last = max(start, offset), min(stop, offset + length)
             offset += length
             if first >= last:
                 continue
-            yield from self._segment(seg, first - (offset - length), last - (offset - length), length)
+            first, last = first - (offset - length), last - (offset - length)
+            if 'data' in seg:
+                yield slo_segments.data_of(seg)[first:last]
+                continue
+            span = slo_segments.stored_range(seg)
+            if span is not None:                          # offsets within the segment's own object
+                first, last = first + span[0], last + span[0]
+            if seg.get('sub_slo'):
+                yield from self._nested(seg, first, last)
+            else:
+                yield from self._segment(seg, first, last, int(seg['bytes']))
+
+    def _open(self, seg: dict[str, Any], headers: dict[str, str]) -> Response:
+        container, _, obj = str(seg['name']).lstrip('/').partition('/')
+        return subrequest.call(self.app, self.req.environ, 'GET',
+                               subrequest.object_path(self.account, container, obj), headers=headers)
+
+    def _nested(self, seg: dict[str, Any], first: int, last: int) -> Iterator[bytes]:
+        """Bytes ``[first, last)`` of a sub-manifest's joined object."""
+        if self.depth >= slo_segments.MAX_DEPTH:
+            raise SegmentError(f'segment {seg["name"]}: manifests nested over {slo_segments.MAX_DEPTH} deep')
+        resp = self._open(seg, {})
+        try:
+            if resp.status_int != 200 or resp.headers.get(SYSMETA_ETAG) != seg['hash']:
+                logger.error('large object %s: sub-manifest %s answered %s (ETag %s, expected %s)',
+                             self.req.path, seg['name'], resp.status, resp.headers.get(SYSMETA_ETAG),
+                             seg['hash'])
+                raise SegmentError(f'segment {seg["name"]}: {resp.status}')
+            segments = json.loads(b''.join(resp.app_iter))
+        finally:
+            subrequest.close(resp)
+        yield from SegmentReader(self.app, self.req, segments, self.depth + 1).read(first, last)
 
     def _segment(self, seg: dict[str, Any], first: int, last: int, length: int) -> Iterator[bytes]:
-        container, _, obj = str(seg['name']).lstrip('/').partition('/')
         whole = first == 0 and last == length
-        headers = {} if whole else {'Range': f'bytes={first}-{last - 1}'}
-        resp = subrequest.call(self.app, self.req.environ, 'GET',
-                               subrequest.object_path(self.account, container, obj), headers=headers)
+        resp = self._open(seg, {} if whole else {'Range': f'bytes={first}-{last - 1}'})
         try:
             if resp.status_int not in (200, 206) or (resp.etag or '').strip('"') != seg['hash']:
                 logger.error('large object %s: segment %s answered %s (ETag %s, expected %s)',

@@ -11,7 +11,6 @@ sysmeta, and the same size in container listings."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import partial
@@ -19,7 +18,7 @@ from typing import Any, Final
 
 from webob import Request, Response, exc
 
-from swiftlike.common import subrequest
+from swiftlike.common import slo_segments, subrequest
 from swiftlike.common.concurrency import run_batches
 from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE
 from swiftlike.common.wsgi import WsgiApp
@@ -45,12 +44,14 @@ class SloConf:
 
 @dataclass(frozen=True)
 class Wanted:
-    """One segment as the client listed it."""
+    """One segment as the client listed it (a data segment has only ``data``, base64)."""
 
     container: str
     obj: str
     etag: str | None
     size: int | None
+    range: str | None = None
+    data: str | None = None
 
     @property
     def name(self) -> str:
@@ -60,11 +61,6 @@ class Wanted:
 def is_manifest(headers: Any) -> bool:
     """Whether a response's headers are a static large object's."""
     return str(headers.get(SLO_HEADER, '')).lower() in ('true', '1', 'yes')
-
-
-def slo_etag(hashes: list[str]) -> str:
-    """The joined object's ETag: the MD5 of its segments' ETags, in order."""
-    return hashlib.md5(''.join(hashes).encode('ascii'), usedforsecurity=False).hexdigest()
 
 
 def _bad(message: str) -> exc.HTTPBadRequest:
@@ -84,21 +80,36 @@ def parse(body: bytes, max_segments: int) -> list[Wanted]:
         raise _bad('Manifest must be a non-empty JSON list of segments')
     if len(items) > max_segments:
         raise _bad(f'Too many segments: at most {max_segments}')
-    wanted = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get('path'), str) \
-                or set(item) - {'path', 'etag', 'size_bytes'}:
-            raise _bad(f'Segment {index}: needs "path" and only "etag" and "size_bytes" besides')
-        container, _, obj = item['path'].lstrip('/').partition('/')
-        etag, size = item.get('etag'), item.get('size_bytes')
-        if not container or not obj:
-            raise _bad(f'Segment {index}: path must be /<container>/<object>')
-        if etag is not None and not isinstance(etag, str):
-            raise _bad(f'Segment {index}: etag must be a string or null')
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
-            raise _bad(f'Segment {index}: size_bytes must be a positive integer or null')
-        wanted.append(Wanted(container, obj, etag.strip('"').lower() if etag else None, size))
-    return wanted
+    return [_wanted(index, item) for index, item in enumerate(items)]
+
+
+def _wanted(index: int, item: Any) -> Wanted:
+    """One entry of the client's list.
+
+    :raises HTTPBadRequest: naming what is wrong with it
+    """
+    if isinstance(item, dict) and set(item) == {'data'}:
+        try:
+            if not isinstance(item['data'], str) or not slo_segments.data_of(item):
+                raise ValueError('empty')
+        except ValueError:
+            raise _bad(f'Segment {index}: data must be non-empty base64') from None
+        return Wanted('', '', None, None, data=item['data'])
+    if not isinstance(item, dict) or not isinstance(item.get('path'), str) \
+            or set(item) - {'path', 'etag', 'size_bytes', 'range'}:
+        raise _bad(f'Segment {index}: needs "path" and only "etag", "size_bytes" and "range" besides, '
+                   'or only "data"')
+    container, _, obj = item['path'].lstrip('/').partition('/')
+    etag, size, span = item.get('etag'), item.get('size_bytes'), item.get('range')
+    if not container or not obj:
+        raise _bad(f'Segment {index}: path must be /<container>/<object>')
+    if etag is not None and not isinstance(etag, str):
+        raise _bad(f'Segment {index}: etag must be a string or null')
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+        raise _bad(f'Segment {index}: size_bytes must be a positive integer or null')
+    if span is not None and not isinstance(span, str):
+        raise _bad(f'Segment {index}: range must be a string')
+    return Wanted(container, obj, etag.strip('"').lower() if etag else None, size, span)
 
 
 def _read_body(req: Request, limit: int) -> bytes:
@@ -111,25 +122,38 @@ def _read_body(req: Request, limit: int) -> bytes:
 
 
 def _check(app: WsgiApp, req: Request, account: str, target: str, seg: Wanted) -> dict[str, Any] | str:
-    """The stored entry of one segment, or why it cannot be one."""
+    """The stored entry of one segment, or why it cannot be one. A segment that is a
+    manifest itself counts with its joined size and ETag (a sub-manifest)."""
+    if seg.data is not None:
+        return {'data': seg.data}
     if seg.name == target:
         return 'a manifest cannot be its own segment'
     head = subrequest.call(app, req.environ, 'HEAD', subrequest.object_path(account, seg.container, seg.obj))
     subrequest.close(head)
     if head.status_int // 100 != 2:
         return str(head.status)
-    if is_manifest(head.headers):
-        return 'is a manifest itself (nested large objects are not supported)'
-    etag, size = (head.etag or '').strip('"'), head.content_length or 0
+    nested = is_manifest(head.headers)
+    if nested:
+        etag, size = str(head.headers.get(SYSMETA_ETAG, '')), int(head.headers.get(SYSMETA_SIZE, '0'))
+    else:
+        etag, size = (head.etag or '').strip('"'), head.content_length or 0
     if size < 1:
         return 'Too small; each segment must be at least 1 byte'
     if seg.etag is not None and seg.etag != etag:
         return f'Etag Mismatch (stored {etag})'
     if seg.size is not None and seg.size != size:
         return f'Size Mismatch (stored {size})'
-    entry = {'name': seg.name, 'hash': etag, 'bytes': size,
-             'content_type': head.headers.get('Content-Type', 'application/octet-stream'),
-             'last_modified': head.headers.get('Last-Modified', '')}
+    entry: dict[str, Any] = {'name': seg.name, 'hash': etag, 'bytes': size,
+                             'content_type': head.headers.get('Content-Type', 'application/octet-stream'),
+                             'last_modified': head.headers.get('Last-Modified', '')}
+    if nested:
+        entry['sub_slo'] = True
+    if seg.range is not None:
+        try:
+            first, last = slo_segments.normal_range(seg.range, size)
+        except ValueError as err:
+            return f'Unsatisfiable Range: {err}'
+        entry['range'] = f'{first}-{last}'
     return entry
 
 
@@ -158,8 +182,8 @@ def put_manifest(app: WsgiApp, req: Request, target: tuple[str, str, str], conf:
     if problems:
         return _bad('Errors:\n' + '\n'.join(problems))
     segments = [e for e in entries if isinstance(e, dict)]
-    etag = slo_etag([seg['hash'] for seg in segments])
-    size = sum(seg['bytes'] for seg in segments)
+    etag = slo_segments.joined_etag(segments)
+    size = sum(slo_segments.entry_length(seg) for seg in segments)
     given = req.headers.get('ETag', '').strip('"').lower()
     if given and given != etag:
         return exc.HTTPUnprocessableEntity(body='ETag does not match the segments\' joined ETag\n')

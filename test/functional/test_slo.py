@@ -3,6 +3,7 @@ filter) on a whole cluster, through python-swiftclient and the swift CLI."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
@@ -127,23 +128,56 @@ def test_bad_manifests_are_refused(c, change, status, words):
     assert err.value.http_status == 404
 
 
-def test_nested_reserved_header_and_etag_check(c):
+def test_sub_manifests_ranges_and_data_segments(c):
     manifest = _segments(c, 'nest', [b'abc', b'defg'])
-    c.put_object('nest', 'inner', json.dumps(manifest), query_string='multipart-manifest=put')
-    with pytest.raises(ClientException) as err:
-        c.put_object('nest', 'outer', json.dumps([{'path': '/nest/inner'}]),
+    inner_etag = c.put_object('nest', 'inner', json.dumps(manifest), query_string='multipart-manifest=put')
+    outer = [{'path': '/nest/inner', 'etag': inner_etag.strip('"'), 'size_bytes': 7},
+             {'data': base64.b64encode(b'XY').decode()},
+             {'path': '/nest/seg/001', 'range': '1-2'}, {'path': '/nest/inner', 'range': '-2'}]
+    etag = c.put_object('nest', 'outer', json.dumps(outer), query_string='multipart-manifest=put')
+    whole = b'abcdefg' + b'XY' + b'ef' + b'fg'
+    expected = md5((inner_etag.strip('"') + md5(b'XY') + f'{md5(b"defg")}:1-2;'
+                    + f'{inner_etag.strip(chr(34))}:5-6;').encode())
+    assert etag.strip('"') == expected
+    headers, body = c.get_object('nest', 'outer')
+    assert body == whole and int(headers['content-length']) == len(whole)
+    for first, last in ((0, 12), (2, 8), (6, 10), (8, 9), (10, 12)):
+        assert c.get_object('nest', 'outer', headers={'Range': f'bytes={first}-{last}'})[1] == \
+            whole[first:last + 1]
+    for bad in ([{'path': '/nest/seg/000', 'range': '5-9'}], [{'data': '!!'}], [{'data': ''}],
+                [{'path': '/nest/seg/000', 'range': 3}]):
+        with pytest.raises(ClientException) as err:
+            c.put_object('nest', 'bad', json.dumps(bad), query_string='multipart-manifest=put')
+        assert err.value.http_status == 400
+    c.delete_object('nest', 'outer', query_string='multipart-manifest=delete')
+    assert [o['name'] for o in c.get_container('nest')[1]] == []
+
+
+def test_manifests_nested_too_deep_are_not_read(c):
+    _segments(c, 'deep', [b'x'])
+    below = '/deep/seg/000'
+    for level in range(12):
+        c.put_object('deep', f'm{level}', json.dumps([{'path': below}]),
                      query_string='multipart-manifest=put')
-    assert err.value.http_status == 400 and b'nested' in err.value.http_response_content
+        below = f'/deep/m{level}'
+    assert c.get_object('deep', 'm8')[1] == b'x'
     with pytest.raises(ClientException) as err:
-        c.put_object('nest', 'fake', b'[]', headers={'X-Static-Large-Object': 'True'})
+        c.get_object('deep', 'm11')
+    assert err.value.http_status == 409
+
+
+def test_reserved_header_and_etag_check(c):
+    manifest = _segments(c, 'nest2', [b'abc', b'defg'])
+    with pytest.raises(ClientException) as err:
+        c.put_object('nest2', 'fake', b'[]', headers={'X-Static-Large-Object': 'True'})
     assert err.value.http_status == 400
-    lying = [{'path': '/nest/seg/000', 'etag': '0' * 32, 'size_bytes': 3}]
+    lying = [{'path': '/nest2/seg/000', 'etag': '0' * 32, 'size_bytes': 3}]
     with pytest.raises(ClientException) as err:         # only the cluster's own filters may skip the checks
-        c.put_object('nest', 'lying', json.dumps(lying), query_string='multipart-manifest=put',
+        c.put_object('nest2', 'lying', json.dumps(lying), query_string='multipart-manifest=put',
                      headers={'X-Backend-Slo-Checked': 'true'})
     assert err.value.http_status == 400 and b'Etag Mismatch' in err.value.http_response_content
     with pytest.raises(ClientException) as err:
-        c.put_object('nest', 'wrong', json.dumps(manifest), etag='0' * 32,
+        c.put_object('nest2', 'wrong', json.dumps(manifest), etag='0' * 32,
                      query_string='multipart-manifest=put')
     assert err.value.http_status == 422
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from webob import Request, Response, exc
 
-from swiftlike.common import info, query, subrequest
+from swiftlike.common import info, query, slo_segments, subrequest
 from swiftlike.common.concurrency import run_batches
 from swiftlike.common.slo_get import manifest_response
 from swiftlike.common.slo_put import SLO_HEADER, SloConf, is_manifest, put_manifest
@@ -69,12 +69,8 @@ class Slo(Middleware):
             if head.status_int // 100 == 2:
                 return subrequest.call(self.app, req.environ, 'DELETE', path)
             return Response(status=head.status, body=f'{head.status}\n'.encode(), content_type='text/plain')
-        manifest = subrequest.call(self.app, req.environ, 'GET', path, query='multipart-manifest=get')
-        try:
-            segments: list[dict[str, Any]] = json.loads(b''.join(manifest.app_iter))
-        finally:
-            subrequest.close(manifest)
         account = target[0]
+        names = self._segment_names(req, account, path, 0)
 
         def delete(name: str) -> int:
             container, _, obj = name.lstrip('/').partition('/')
@@ -82,9 +78,9 @@ class Slo(Middleware):
                                    subrequest.object_path(account, container, obj))
             subrequest.close(resp)
             return int(resp.status_int)
-        statuses = run_batches([partial(delete, str(seg['name'])) for seg in segments],
+        statuses = run_batches([partial(delete, name) for name in names],
                                width=self.sconf.concurrency, limit=60)
-        failed = [f'{seg["name"]}, {status}' for seg, status in zip(segments, statuses, strict=True)
+        failed = [f'{name}, {status}' for name, status in zip(names, statuses, strict=True)
                   if not isinstance(status, int) or status // 100 != 2 and status != 404]
         if failed:
             return exc.HTTPServiceUnavailable(body='Segments not deleted (the manifest is kept):\n'
@@ -97,6 +93,27 @@ class Slo(Middleware):
         return Response(status=200, content_type='text/plain', body=(
             f'Number Deleted: {deleted + 1}\nNumber Not Found: {len(statuses) - deleted}\n'
             'Response Status: 200 OK\nErrors: []\n').encode('ascii'))
+
+    def _segment_names(self, req: Request, account: str, path: str, depth: int) -> list[str]:
+        """The objects a manifest's delete removes: its segments, and those of its
+        sub-manifests (each after its own segments), not data segments."""
+        manifest = subrequest.call(self.app, req.environ, 'GET', path, query='multipart-manifest=get')
+        try:
+            if manifest.status_int != 200 or not is_manifest(manifest.headers):
+                return []                              # (a sub-manifest deleted since: nothing below it)
+            segments: list[dict[str, Any]] = json.loads(b''.join(manifest.app_iter))
+        finally:
+            subrequest.close(manifest)
+        names: list[str] = []
+        for seg in segments:
+            if 'name' not in seg:
+                continue
+            if seg.get('sub_slo') and depth < slo_segments.MAX_DEPTH:
+                container, _, obj = str(seg['name']).lstrip('/').partition('/')
+                names += self._segment_names(req, account, subrequest.object_path(account, container, obj),
+                                             depth + 1)
+            names.append(str(seg['name']))
+        return names
 
 
 filter_factory = Slo.factory
