@@ -204,8 +204,8 @@ class DatabaseBroker:
     def enqueue_item(self, item: Mapping[str, Any]) -> None:
         """Queue one row in the pending file (checked first); it is merged
         with the others of this turn by ``merges``, before the next read, or
-        at once if the file grew past ``pending_cap``. Once this returns the
-        row is durable.
+        at once if the file grew past ``pending_cap`` (if the database is
+        not locked). Once this returns the row is durable.
 
         :raises ValueError: if the row is malformed
         :raises DatabaseNotFoundError: if there is no database
@@ -220,8 +220,8 @@ class DatabaseBroker:
             raise DatabaseNotFoundError(f'no {self.db_type} database') from None
         if size > self.pending_cap:
             try:
-                self.commit_pending()
-            except DatabaseLockedError as err:  # the row is safe in the file; a later one merges
+                self.commit_pending(0)          # one try: the row is safe, a later append tries again
+            except DatabaseLockedError as err:
                 logger.info('merge of %s put off: %s', self.pending.path, err)
         elif self.merges is not None:
             self.merges.after_append(self)
