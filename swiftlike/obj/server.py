@@ -16,7 +16,12 @@ from webob import Request, Response, exc
 from swiftlike.common import constraints as cons
 from swiftlike.common import expiring, request_body
 from swiftlike.common.config import parse_conf
-from swiftlike.common.exceptions import DeviceUnavailableError, DiskFileExpiredError, DiskFileNotExistError
+from swiftlike.common.exceptions import (
+    DeviceUnavailableError,
+    DiskFileExpiredError,
+    DiskFileNotExistError,
+    LockTimeoutError,
+)
 from swiftlike.common.request import StoragePath, parse_replicate_path
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE, SYSMETA_ONLY
@@ -42,11 +47,13 @@ STORED: Final = ('Content-Encoding', 'Content-Disposition', 'X-Delete-At', 'X-Ob
 
 @contextmanager
 def device_errors(device: str) -> Iterator[None]:
-    """Turn a device failure into 507 for that device."""
+    """Turn a device failure into 507 for that device, a partition lock not had in time into 503."""
     try:
         yield
     except DeviceUnavailableError as err:
         raise exc.HTTPInsufficientStorage(body=f'{device}: {err}\n') from None
+    except LockTimeoutError as err:          # the partition stayed locked: try another node
+        raise exc.HTTPServiceUnavailable(body=f'{device}: {err}\n') from None
 
 
 class ObjectServer(BaseStorageServer):
