@@ -137,10 +137,16 @@ class DatabaseBroker:
             raise DatabaseNotFoundError(f'no {self.db_type} database')
         try:
             conn = sqlite3.connect(self.path, timeout=0, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise DatabaseCorruptError(f'{self.path}: {err}') from err
+        try:
             conn.row_factory = sqlite3.Row
             conn.execute('PRAGMA synchronous = NORMAL')
         except sqlite3.Error as err:
-            raise DatabaseCorruptError(str(err)) from err
+            conn.close()
+            if is_busy(err):          # locked, not corrupt: the caller retries (or answers 503)
+                raise
+            raise DatabaseCorruptError(f'{self.path}: {err}') from err
         return conn
 
     def _run(self, work: Callable[[sqlite3.Connection], T], *, write: bool = False,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from swiftlike.common.db import DatabaseBroker
-from swiftlike.common.exceptions import DatabaseCorruptError
+from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseLockedError
 
 CHUNK = 65536
 
@@ -38,8 +38,7 @@ def snapshot(broker: DatabaseBroker, tmp_dir: Path) -> Path:
     try:
         dest = sqlite3.connect(name)
         try:
-            with broker.connect() as conn:
-                conn.backup(dest)
+            _backup(broker, dest)
             dest.execute('PRAGMA journal_mode = DELETE')
         finally:
             dest.close()
@@ -50,6 +49,26 @@ def snapshot(broker: DatabaseBroker, tmp_dir: Path) -> Path:
         if not done:
             Path(name).unlink(missing_ok=True)
     return Path(name)
+
+
+def _backup(broker: DatabaseBroker, dest: sqlite3.Connection) -> None:
+    """Copy ``broker``'s database into ``dest``, again after a short green sleep while
+    another writer holds its lock (a peer's merge into it, say), for up to its timeout.
+
+    :raises DatabaseLockedError: if the lock is still held then
+    """
+    give_up = broker.clock() + broker.timeout
+    delay = 0.001
+    while True:
+        try:
+            with broker.connect() as conn:
+                conn.backup(dest)
+            return
+        except DatabaseLockedError:
+            if broker.clock() + delay > give_up:
+                raise
+            broker.sleep(delay)
+            delay = min(2 * delay, 0.05)
 
 
 def _receive_file(stream: BinaryIO, length: int, tmp_dir: Path,
