@@ -141,9 +141,14 @@ class SyncClient:
             for key, value in headers.items():
                 conn.putheader(key, value)
             conn.endheaders()
-            for chunk in [body] if isinstance(body, bytes) else body:
-                with timeout(self.node_timeout):
-                    conn.send(chunk)
+            try:
+                for chunk in [body] if isinstance(body, bytes) else body:
+                    with timeout(self.node_timeout):
+                        conn.send(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass      # the peer answered early (a 409 for a file it has) and hung up: read that
+            finally:
+                getattr(body, 'close', lambda: None)()
             with timeout(self.node_timeout):
                 resp = conn.getresponse()
                 data = resp.read()
