@@ -141,10 +141,12 @@ class SyncClient:
             for key, value in headers.items():
                 conn.putheader(key, value)
             conn.endheaders()
+            sent = False
             try:
                 for chunk in [body] if isinstance(body, bytes) else body:
                     with timeout(self.node_timeout):
                         conn.send(chunk)
+                sent = True
             except (BrokenPipeError, ConnectionResetError):
                 pass      # the peer answered early (a 409 for a file it has) and hung up: read that
             finally:
@@ -155,7 +157,7 @@ class SyncClient:
         except Exception as err:
             self.close()
             raise SyncError(f'{self.node.ip}:{self.node.port}/{self.node.device}: {err!r}') from err
-        if resp.will_close:
+        if resp.will_close or not sent:      # (a body cut short leaves the connection unusable)
             self.close()
         return resp.status, data
 
