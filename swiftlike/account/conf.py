@@ -13,10 +13,5 @@ class AccountServerConf:
     devices: Path = Path('/srv/node')
     mount_check: bool = True
     swift_dir: Path = Path('/etc/swift')
-    bind_ip: str = '0.0.0.0'
-    bind_port: int = 6202
-    workers: int = 1
-    max_clients: int = 1024
     db_timeout: float = 25.0
     client_timeout: float = 60.0
-    log_level: str = 'INFO'

@@ -13,12 +13,7 @@ class ContainerServerConf:
     devices: Path = Path('/srv/node')
     mount_check: bool = True
     swift_dir: Path = Path('/etc/swift')
-    bind_ip: str = '0.0.0.0'
-    bind_port: int = 6201
-    workers: int = 1
-    max_clients: int = 1024
     conn_timeout: float = 0.5
     node_timeout: float = 3.0
     db_timeout: float = 25.0
     client_timeout: float = 60.0
-    log_level: str = 'INFO'

@@ -13,10 +13,6 @@ class ObjectServerConf:
     devices: Path = Path('/srv/node')
     mount_check: bool = True
     swift_dir: Path = Path('/etc/swift')
-    bind_ip: str = '0.0.0.0'
-    bind_port: int = 6200
-    workers: int = 1
-    max_clients: int = 1024
     conn_timeout: float = 0.5
     node_timeout: float = 3.0
     client_timeout: float = 60.0
@@ -25,4 +21,3 @@ class ObjectServerConf:
     fsync: bool = True
     verify_get_max_bytes: int = 1048576
     backend: str = 'fs'
-    log_level: str = 'INFO'

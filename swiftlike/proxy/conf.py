@@ -11,10 +11,6 @@ class ProxyServerConf:
     """Options of the proxy server; every one is in etc/proxy-server.conf-sample."""
 
     swift_dir: Path = Path('/etc/swift')
-    bind_ip: str = '0.0.0.0'
-    bind_port: int = 8080
-    workers: int = 1
-    max_clients: int = 1024
     conn_timeout: float = 0.5
     node_timeout: float = 10.0
     client_timeout: float = 60.0
@@ -23,4 +19,3 @@ class ProxyServerConf:
     account_autocreate: bool = True
     recheck_account_existence: float = 60.0
     recheck_container_existence: float = 60.0
-    log_level: str = 'INFO'
