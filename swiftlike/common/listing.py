@@ -114,6 +114,10 @@ def format_listing(entries: list[dict[str, Any]], fmt: str, kind: str, name: str
             fields = ''.join(f'<{k}>{escape(str(v))}</{k}>' for k, v in entry.items())
             parts.append(f'<{item}>{fields}</{item}>')
         parts.append(f'</{kind}>')
-        return '\n'.join(parts).encode('utf-8'), 'application/xml; charset=utf-8'
+        # as Swift's: an account's entries one a line, a container's with nothing between
+        # them (clients walk its child nodes expecting elements only)
+        head, *rest = parts
+        sep = '\n' if kind == 'account' else ''
+        return (head + sep + sep.join(rest)).encode('utf-8'), 'application/xml; charset=utf-8'
     names = [e.get('subdir') or e['name'] for e in entries]
     return ''.join(n + '\n' for n in names).encode('utf-8'), 'text/plain; charset=utf-8'

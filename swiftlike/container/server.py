@@ -4,8 +4,10 @@ REPLICATE for the replicators."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 from typing import Final
 
 from webob import Request, Response, exc
@@ -137,6 +139,7 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
 
     def _stat_headers(self, broker: ContainerBroker, info: dict[str, object]) -> dict[str, str]:
         headers = db_http.metadata_headers(broker, info)
+        put = math.ceil(Timestamp(str(info['put_timestamp'])).seconds)
         headers.update({
             'X-Container-Object-Count': str(info['object_count']),
             'X-Container-Bytes-Used': str(info['bytes_used']),
@@ -144,6 +147,8 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
             'X-Put-Timestamp': str(info['put_timestamp']),
             'X-Backend-Put-Timestamp': str(info['put_timestamp']),
             'X-Backend-Delete-Timestamp': str(info['delete_timestamp']),
+            # (as Swift: the time of the container's last PUT, rounded up, as an HTTP date)
+            'Last-Modified': formatdate(put, usegmt=True),
         })
         return headers
 

@@ -119,3 +119,18 @@ def test_expiry_times_beyond_2286_are_clamped_as_swift_does(swift, headers):
     call('PUT', f'{base}/edges')
     assert call('PUT', f'{base}/edges/far', headers, b'x')[0] == 201
     assert call('HEAD', f'{base}/edges/far')[1]['x-delete-at'] == '9999999999'
+
+
+def test_container_head_has_last_modified_and_xml_listings_hold_only_elements(swift):
+    from xml.dom import minidom
+    call, base = swift
+    call('PUT', f'{base}/xmlc')
+    call('PUT', f'{base}/xmlc/a', body=b'1')
+    call('PUT', f'{base}/xmlc/b/c', body=b'2')
+    _, headers, _ = call('HEAD', f'{base}/xmlc')
+    assert headers['last-modified'].endswith(' GMT')
+    for query in ('format=xml', 'format=xml&delimiter=/'):
+        status, _, body = call('GET', f'{base}/xmlc?{query}', raw_path=True)
+        assert status == 200
+        nodes = minidom.parseString(body).documentElement.childNodes
+        assert nodes and all(n.nodeType == n.ELEMENT_NODE for n in nodes)
