@@ -1,7 +1,7 @@
 """The one parser for whole numbers that come from outside: headers, query
 parameters, XML and JSON fields, paths, internal verbs. Pure; no webob.
 
-Python's ``str.isdigit()`` is true for '²' and '٣', which ``int()`` then
+Python's ``str.isdigit`` is true for '²' and '٣', which ``int()`` then
 rejects or reads as another digit, and ``int()`` itself takes '+5', ' 5',
 '5_000' and '٣'. Every number from a request goes through :func:`parse_int`
 instead: ASCII digits only, an optional '-' only where negatives are allowed,
