@@ -8,7 +8,12 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 
-def _etags(value: str) -> set[str]:
+def etags(value: str) -> set[str]:
+    """The entity tags of an If-Match / If-None-Match value, unquoted, weak or not.
+
+    >>> sorted(etags('"a", W/"b" ,*'))
+    ['*', 'a', 'b']
+    """
     return {tag.strip().removeprefix('W/').strip('"') for tag in value.split(',') if tag.strip()}
 
 
@@ -33,12 +38,12 @@ def evaluate(headers: Mapping[str, str], etag: str | None, last_modified: float 
     """
     if_match = headers.get('If-Match')
     if if_match is not None:
-        tags = _etags(if_match)
+        tags = etags(if_match)
         if etag is None or ('*' not in tags and etag not in tags):
             return 412
     if_none_match = headers.get('If-None-Match')
     if if_none_match is not None and etag is not None:
-        tags = _etags(if_none_match)
+        tags = etags(if_none_match)
         if '*' in tags or etag in tags:
             return 304 if method in ('GET', 'HEAD') else 412
     modified = math.ceil(last_modified) if last_modified is not None else None

@@ -13,11 +13,8 @@ from swiftlike.common import subrequest
 from swiftlike.common.joined import joined_response
 from swiftlike.common.numbers import parse_int
 from swiftlike.common.slo_put import SYSMETA_ETAG, SYSMETA_SIZE
+from swiftlike.common.sysmeta import ETAG_IS_AT
 from swiftlike.common.wsgi import WsgiApp
-
-#: A request header naming the (sysmeta) header whose value conditions are checked against,
-#: when the object has it: S3 clients send the S3 ETag of a multipart object in If-Match.
-ETAG_IS_AT = 'X-Backend-Etag-Is-At'
 
 
 def manifest_response(app: WsgiApp, req: Request, first: Response) -> Response:

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 from webob import Request, exc
 
+from swiftlike.common.conditional import etags
 from swiftlike.common.exceptions import DiskFileNotExistError
+from swiftlike.common.sysmeta import ETAG_IS_AT
 from swiftlike.obj.diskfile import DiskFile
-
-#: Names the metadata key whose value conditions compare (e.g. an S3 multipart ETag kept as sysmeta).
-ETAG_IS_AT = 'X-Backend-Etag-Is-At'
-
-
-def _tags(value: str) -> set[str]:
-    return {tag.strip().removeprefix('W/').strip('"') for tag in value.split(',') if tag.strip()}
 
 
 def _current_etag(req: Request, df: DiskFile, now: float) -> str | None:
@@ -41,10 +36,10 @@ def check(req: Request, df: DiskFile, now: float) -> None:
         return
     etag = _current_etag(req, df, now)
     if none_match is not None:
-        tags = _tags(none_match)
+        tags = etags(none_match)
         if etag is not None and ('*' in tags or etag in tags):
             raise exc.HTTPPreconditionFailed(body='If-None-Match: the object exists\n')
     if match is not None:
-        tags = _tags(match)
+        tags = etags(match)
         if etag is None or ('*' not in tags and etag not in tags):
             raise exc.HTTPPreconditionFailed(body='If-Match: the object is not the one named\n')

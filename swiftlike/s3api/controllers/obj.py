@@ -21,7 +21,7 @@ from webob import Response
 
 from swiftlike.common import conditional
 from swiftlike.common.concurrency import timeout
-from swiftlike.common.slo_get import ETAG_IS_AT
+from swiftlike.common.sysmeta import ETAG_IS_AT
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, chunked, errors, swift, sysmeta, values, xmlio
 from swiftlike.s3api.controllers import acl, segments, tagging
