@@ -39,9 +39,11 @@ def is_busy(err: BaseException) -> bool:
 
 
 def retry_busy(attempt: Callable[[], T], *, timeout: float, what: str,
-               clock: Callable[[], float], sleep: Callable[[float], None]) -> T:
+               clock: Callable[[], float], sleep: Callable[[float], None],
+               locked: tuple[type[Exception], ...] = ()) -> T:
     """``attempt()``, again after a green sleep each time it finds a lock held
-    (see :func:`is_busy`), for up to ``timeout`` seconds in all.
+    (see :func:`is_busy`, or it raised one of ``locked``), for up to ``timeout``
+    seconds in all.
 
     ``attempt`` must leave nothing half done when it raises: a transaction
     that found the lock held is rolled back before it is tried again.
@@ -50,11 +52,12 @@ def retry_busy(attempt: Callable[[], T], *, timeout: float, what: str,
     """
     give_up = clock() + timeout
     delay = FIRST_DELAY
+    caught: tuple[type[Exception], ...] = (sqlite3.OperationalError, BlockingIOError, *locked)
     while True:
         try:
             return attempt()
-        except (sqlite3.OperationalError, BlockingIOError) as err:
-            if not is_busy(err):
+        except caught as err:
+            if not (isinstance(err, locked) or is_busy(err)):
                 raise
             left = give_up - clock()
             if left <= 0:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from swiftlike.common.db import DatabaseBroker
+from swiftlike.common.db_retry import retry_busy
 from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseLockedError
 
 CHUNK = 65536
@@ -57,18 +58,11 @@ def _backup(broker: DatabaseBroker, dest: sqlite3.Connection) -> None:
 
     :raises DatabaseLockedError: if the lock is still held then
     """
-    give_up = broker.clock() + broker.timeout
-    delay = 0.001
-    while True:
-        try:
-            with broker.connect() as conn:
-                conn.backup(dest)
-            return
-        except DatabaseLockedError:
-            if broker.clock() + delay > give_up:
-                raise
-            broker.sleep(delay)
-            delay = min(2 * delay, 0.05)
+    def attempt() -> None:
+        with broker.connect() as conn:
+            conn.backup(dest)
+    retry_busy(attempt, timeout=broker.timeout, what=str(broker.path), clock=broker.clock,
+               sleep=broker.sleep, locked=(DatabaseLockedError,))     # (connect() says "locked" so)
 
 
 def _receive_file(stream: BinaryIO, length: int, tmp_dir: Path,
