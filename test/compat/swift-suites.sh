@@ -15,7 +15,8 @@
 # (.compat), COMPAT_PORT (18080; the first free port from there), COMPAT_BASE_PORT
 # (16000), COMPAT_S3_ACL (false), COMPAT_TEST_TIMEOUT (seconds per test, 600),
 # COMPAT_CLUSTER_ARGS (more `bin/cluster start` options, e.g. --no-daemons),
-# COMPAT_KEEP_DATA=1 (keep the cluster's data directory).
+# COMPAT_KEEP_DATA=1 (keep the cluster's data directory), COMPAT_OUT (where this run's
+# outputs go; $COMPAT_DIR by default: give each of two runs at once its own).
 set -euo pipefail
 # (one brace group, read whole before it runs: editing this file mid-run is safe)
 {
@@ -42,7 +43,8 @@ die() { echo "compat: $*" >&2; exit 1; }
 # pip, without this machine's notes about absent local mirrors
 quiet_pip() { "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2); }
 
-mkdir -p "$cache"
+out=${COMPAT_OUT:-$cache}
+mkdir -p "$cache" "$out"
 start_time=$(date +%s)
 
 # -- the sdist ------------------------------------------------------------------------
@@ -119,9 +121,9 @@ cleanup() {
     local code=$?
     trap - EXIT INT TERM
     if [ -n "$cluster_started" ]; then
-        "$top/bin/cluster" stop "${cluster_opts[@]}" >>"$cache/cluster.log" 2>&1 || true
-        rm -rf "$cache/logs"
-        [ -d "$data/logs" ] && cp -r "$data/logs" "$cache/logs" || true
+        "$top/bin/cluster" stop "${cluster_opts[@]}" >>"$out/cluster.log" 2>&1 || true
+        rm -rf "$out/logs"
+        [ -d "$data/logs" ] && cp -r "$data/logs" "$out/logs" || true
     fi
     if [ "${COMPAT_KEEP_DATA:-}" = 1 ]; then
         say "cluster data kept in $data"
@@ -141,11 +143,11 @@ trap 'say "terminated"; stop_pytest; exit 143' TERM
 say "starting cluster: proxy $proxy, storage ports from $base_port, data $data"
 cluster_started=1
 # shellcheck disable=SC2086  # COMPAT_CLUSTER_ARGS is a list of options
-"$top/bin/cluster" start "${cluster_opts[@]}" ${COMPAT_CLUSTER_ARGS:-} >"$cache/cluster.log" 2>&1 \
-    || { tail -20 "$cache/cluster.log" >&2; die "bin/cluster start failed (logs in $cache/logs)"; }
+"$top/bin/cluster" start "${cluster_opts[@]}" ${COMPAT_CLUSTER_ARGS:-} >"$out/cluster.log" 2>&1 \
+    || { tail -20 "$out/cluster.log" >&2; die "bin/cluster start failed (logs in $out/logs)"; }
 
 # -- the config -------------------------------------------------------------------------
-conf="$cache/test.conf"
+conf="$out/test.conf"
 "$venv/bin/python" - "$here/test.conf.in" "$conf" "$proxy" "$data/etc/proxy.conf" "${COMPAT_S3_ACL:-false}" <<'EOF'
 import configparser, sys
 template, out, proxy, proxy_conf, s3_acl = sys.argv[1:]
@@ -172,20 +174,20 @@ unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AW
 declare -A summary
 status=0
 for s in "${suites[@]}"; do
-    say "running test/$s (log $cache/$s.log)"
+    say "running test/$s (log $out/$s.log)"
     t0=$(date +%s)
     rc=0
     # upstream runs test/functional with stestr (unittest's test*.py), which takes in
     # test/functional/tests.py too: 1,080 tests, 864 without it
     files=test_*.py; [ "$s" = functional ] && files="test_*.py tests.py"
     (cd "$src" && exec "$venv/bin/python" -m pytest "test/$s" -o "python_files=$files" -p no:cacheprovider \
-        --tb=short --timeout "${COMPAT_TEST_TIMEOUT:-600}" --junitxml "$cache/$s.xml" -o junit_family=xunit2 \
-        "$@") >"$cache/$s.log" 2>&1 </dev/null &
+        --tb=short --timeout "${COMPAT_TEST_TIMEOUT:-600}" --junitxml "$out/$s.xml" -o junit_family=xunit2 \
+        "$@") >"$out/$s.log" 2>&1 </dev/null &
     pytest_pid=$!
     wait "$pytest_pid" || rc=$?
     pytest_pid=
-    line=$(grep -E '^=+ .*( in [0-9.]+s)' "$cache/$s.log" | tail -1 | sed -E 's/^=+ //; s/ =+$//') || true
-    summary[$s]="${line:-no summary (pytest exit $rc; see $cache/$s.log)}"
+    line=$(grep -E '^=+ .*( in [0-9.]+s)' "$out/$s.log" | tail -1 | sed -E 's/^=+ //; s/ =+$//') || true
+    summary[$s]="${line:-no summary (pytest exit $rc; see $out/$s.log)}"
     say "test/$s done in $(( $(date +%s) - t0 )) s: ${summary[$s]}"
     [ "$rc" -eq 0 ] || status=1
 done
