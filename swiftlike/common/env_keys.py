@@ -11,3 +11,4 @@ ACL: Final = 'swiftlike.acl'                      # str: the container ACL the p
 S3_AUTH: Final = 'swiftlike.s3_auth'          # S3AuthDetails: an S3 request's key and signature check
 INFO: Final = 'swiftlike.info'                # dict[str, dict]: /info sections filters add on the way down
 AUTHORIZE_OVERRIDE: Final = 'swiftlike.authorize_override'  # bool: tempurl/formpost set AUTHORIZE; keep it
+VERSIONING_MEMO: Final = 'swiftlike.versioning_memo'  # dict: containers' versioning state, per client request
