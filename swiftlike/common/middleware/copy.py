@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from webob import Request, Response, exc
 
-from swiftlike.common import subrequest
+from swiftlike.common import query, subrequest
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.request import header_to_str
 from swiftlike.common.slo_put import is_manifest
@@ -24,6 +24,8 @@ from swiftlike.common.wsgi import Middleware
 
 #: Source headers a copy keeps unless X-Fresh-Metadata is true.
 KEPT = ('Content-Encoding', 'Content-Disposition')
+#: What a copy of a link itself (``?symlink=get``) takes from it, unless the request sets them.
+LINK_HEADERS = ('X-Symlink-Target', 'X-Symlink-Target-Account', 'X-Symlink-Target-Etag')
 
 
 def header_text(value: str, name: str) -> str:
@@ -70,8 +72,10 @@ class Copy(Middleware):
         account = _account(req, 'X-Copy-From-Account', target[0])
         src_container, src_obj = _source(req.headers['X-Copy-From'])
         ranged = {'Range': req.headers['Range']} if 'Range' in req.headers else {}
+        link_itself = query.param(req, 'symlink') == 'get'
         source = subrequest.call(self.app, req.environ, 'GET',
-                                 subrequest.object_path(account, src_container, src_obj), headers=ranged)
+                                 subrequest.object_path(account, src_container, src_obj), headers=ranged,
+                                 query='symlink=get' if link_itself else '')
         if source.status_int not in (200, 206):
             return source
         headers = self._put_headers(req, source)
@@ -95,6 +99,9 @@ class Copy(Middleware):
             for key, value in source.headers.items():
                 if (key.lower().startswith('x-object-meta-') or key in KEPT) and key not in req.headers:
                     headers[key] = value
+        for key in LINK_HEADERS:
+            if key in source.headers and key not in req.headers:
+                headers[key] = source.headers[key]
         if not req.headers.get('Content-Type'):
             headers['Content-Type'] = source.headers.get('Content-Type', 'application/octet-stream')
         if source.status_int == 200 and not is_manifest(source.headers) and source.etag:
