@@ -17,6 +17,8 @@ from typing import Any, Final
 from webob import Request, Response
 
 from swiftlike.common import env_keys, subrequest
+from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.request import split_path
 from swiftlike.common.wsgi import WsgiApp
 
 #: Container sysmeta: the legacy archive container (URL-quoted) and mode (stack/history).
@@ -54,6 +56,17 @@ def owner_environ(environ: dict[str, Any], method: str, path: str, **kwargs: Any
 def owner_call(app: WsgiApp, environ: dict[str, Any], method: str, path: str, **kwargs: Any) -> Response:
     """The answer of ``app`` to a sub-request made as the owner (body unread)."""
     return Request(owner_environ(environ, method, path, **kwargs)).get_response(app)
+
+
+def split_v1(req: Request) -> tuple[str, str, str] | None:
+    """``(account, container, object or '')`` of a /v1 container or object request, else None."""
+    try:
+        version, account, container, obj = split_path(subrequest.path_of(req), 1, 4, rest_with_last=True)
+    except (ConstraintError, UnicodeDecodeError):
+        return None
+    if version not in ('v1', 'v1.0') or not account or not container:
+        return None
+    return account, container, obj or ''
 
 
 def _key(account: str, container: str) -> str:

@@ -101,15 +101,17 @@ def put_copy(app: WsgiApp, environ: dict[str, Any], source: Response, path: str,
 
 
 def listing(app: WsgiApp, environ: dict[str, Any], account: str, container: str, prefix: str, *,
-            reverse: bool = False) -> Iterator[dict[str, Any]]:
-    """Every row of ``container`` under ``prefix``, page by page; nothing if
-    the container does not exist.
+            reverse: bool = False, marker: str = '', end_marker: str = '') -> Iterator[dict[str, Any]]:
+    """Every row of ``container`` under ``prefix`` (after ``marker``, before
+    ``end_marker``), page by page, as the owner; nothing if the container
+    does not exist.
 
     :raises HTTPException: see :func:`check`
     """
-    marker = ''
     while True:
         query = f'format=json&prefix={quote(prefix)}&marker={quote(marker)}'
+        if end_marker:
+            query += f'&end_marker={quote(end_marker)}'
         if reverse:
             query += '&reverse=on'
         resp = owner_call(app, environ, 'GET', f'/v1/{account}/{container}', query=query)

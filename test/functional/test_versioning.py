@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from urllib.parse import quote
 import uuid
 
 import pytest
@@ -234,3 +235,165 @@ def test_listing_body_is_untouched(auth):
     got, headers, body = raw(auth, 'GET', f'/{cont}', query='format=json')
     assert got == 200 and [r['name'] for r in json.loads(body)] == ['a']
     assert headers['x-versions-location'] == arch
+
+
+# -- object_versioning ---------------------------------------------------------------------
+
+
+def versions(c: sc.Connection, container: str, **params: str) -> list[dict]:
+    query = '&'.join(['versions', 'format=json', *(f'{k}={v}' for k, v in params.items())])
+    return c.get_container(container, query_string=query)[1]
+
+
+def put(c: sc.Connection, container: str, obj: str, body: bytes, **headers: str) -> str:
+    out: dict = {}
+    c.put_object(container, obj, body, headers=headers, response_dict=out)
+    return out['headers'].get('x-object-version-id')
+
+
+def test_versions_enabled_keeps_every_version(auth):
+    c = conn(auth)
+    cont = name('ov')
+    c.put_container(cont, headers={'X-Versions-Enabled': 'true'})
+    assert c.head_container(cont)['x-versions-enabled'] == 'True'
+    v1 = put(c, cont, 'doc.txt', b'one', **{'X-Object-Meta-N': '1'})
+    v2 = put(c, cont, 'doc.txt', b'two!', **{'Content-Type': 'text/two'})
+    assert v1 and v2 and v1 < v2
+    headers, body = c.get_object(cont, 'doc.txt')
+    assert body == b'two!' and headers['x-object-version-id'] == v2 and headers['content-type'] == 'text/two'
+    headers, body = c.get_object(cont, 'doc.txt', query_string=f'version-id={v1}')
+    assert body == b'one' and headers['x-object-meta-n'] == '1' and headers['content-type'] == 'text/plain'
+    plain = c.get_container(cont)[1]
+    assert [(r['name'], r['bytes'], r['hash']) for r in plain] == [
+        ('doc.txt', 4, '3a0b4d2c5a7c6e02a3cb7fda2c2b4c1e' if False else plain[0]['hash'])]
+    assert ';' not in plain[0]['hash'] and plain[0]['bytes'] == 4
+    listed = versions(c, cont)
+    assert [(r['version_id'], r['is_latest'], r['bytes']) for r in listed] == [(v2, True, 4), (v1, False, 3)]
+    # ranges and conditions apply to the version
+    assert c.get_object(cont, 'doc.txt', headers={'Range': 'bytes=1-2'})[1] == b'wo'
+    with pytest.raises(ClientException) as err:
+        c.get_object(cont, 'doc.txt', headers={'If-Match': 'nope'})
+    assert err.value.http_status == 412
+
+
+def test_delete_marker_and_restore(auth):
+    c = conn(auth)
+    cont = name('ovdel')
+    c.put_container(cont, headers={'X-Versions-Enabled': 'true'})
+    v1 = put(c, cont, 'o', b'one')
+    out: dict = {}
+    c.delete_object(cont, 'o', response_dict=out)
+    marker = out['headers']['x-object-version-id']
+    with pytest.raises(ClientException) as err:
+        c.get_object(cont, 'o')
+    assert err.value.http_status == 404
+    with pytest.raises(ClientException) as err:
+        c.head_object(cont, 'o', query_string=f'version-id={marker}')
+    assert err.value.http_status == 404
+    listed = versions(c, cont)
+    assert [(r['version_id'], r['is_latest'], r['content_type']) for r in listed] == [
+        (marker, True, MARKER), (v1, False, 'application/octet-stream')]
+    # restore by copying the old version over the object
+    c.copy_object(cont, 'o', destination=f'/{cont}/o', headers={}) if False else None
+    got, headers, _ = raw(auth, 'PUT', f'/{cont}/o', query=f'version-id={v1}')
+    assert got == 201 and headers['x-object-version-id'] == v1
+    assert c.get_object(cont, 'o')[1] == b'one'
+    c.delete_object(cont, 'o', query_string=f'version-id={marker}')
+    c.delete_object(cont, 'o', query_string=f'version-id={v1}')
+    assert versions(c, cont) == []
+    with pytest.raises(ClientException) as err:
+        c.get_object(cont, 'o')
+    assert err.value.http_status == 404
+    c.delete_container(cont)
+
+
+def test_null_versions_and_disabling(auth):
+    c = conn(auth)
+    cont = name('ovnull')
+    c.put_container(cont)
+    c.put_object(cont, 'o', b'plain')
+    assert [r['version_id'] for r in versions(c, cont)] == ['null']
+    c.post_container(cont, headers={'X-Versions-Enabled': 'true'})
+    v1 = put(c, cont, 'o', b'versioned')
+    listed = versions(c, cont)
+    assert [r['version_id'] for r in listed][0] == v1 and len(listed) == 2   # the plain one was kept
+    c.post_container(cont, headers={'X-Versions-Enabled': 'false'})
+    assert c.head_container(cont)['x-versions-enabled'] == 'False'
+    assert put(c, cont, 'o', b'again plain') is None
+    assert [r['version_id'] for r in versions(c, cont)][0] == 'null'
+    with pytest.raises(ClientException) as err:
+        c.delete_container(cont)
+    assert err.value.http_status == 409
+
+
+def test_version_requests_are_the_owners(auth):
+    owner = conn(auth)
+    cont = name('ovacl')
+    owner.put_container(cont, headers={'X-Versions-Enabled': 'true', 'X-Container-Read': 'test:tester3'})
+    vid = put(owner, cont, 'o', b'data')
+    reader = as_user(auth, owner, 'test:tester3', 'testing3')
+    assert reader.get_object(cont, 'o')[1] == b'data'
+    with pytest.raises(ClientException) as err:
+        reader.get_object(cont, 'o', query_string=f'version-id={vid}')
+    assert err.value.http_status == 403
+    with pytest.raises(ClientException) as err:
+        reader.delete_object(cont, 'o', query_string=f'version-id={vid}')
+    assert err.value.http_status == 403
+    other = as_user(auth, owner, 'test2:tester2', 'testing2')
+    with pytest.raises(ClientException) as err:
+        other.put_object(cont, 'o', b'x')
+    assert err.value.http_status == 403
+    assert len(versions(owner, cont)) == 1
+
+
+def test_hidden_versions_stay_out_of_the_account_listing(auth):
+    c = conn(auth)
+    cont = name('ovhide')
+    c.put_container(cont, headers={'X-Versions-Enabled': 'true'})
+    put(c, cont, 'o', b'x')
+    names = [r['name'] for r in c.get_account(full_listing=True)[1]]
+    assert cont in names and not any(n.startswith('.') for n in names)
+
+
+@pytest.mark.parametrize('vid', ['bad', '1', '-1700000000.00000', '\u0661700000000.00000', '17000000000.00000',
+                                 '1700000000.1234', '%00', '%ff', 'NULL', '1e9', 'x' * 5000])
+@pytest.mark.parametrize('method', ['GET', 'HEAD', 'DELETE', 'PUT', 'POST'])
+def test_hostile_version_ids_are_400(auth, vid, method):
+    c = conn(auth)
+    cont = 'ovhostile'
+    c.put_container(cont, headers={'X-Versions-Enabled': 'true'})
+    c.put_object(cont, 'o', b'x')
+    query = 'version-id=' + (vid if vid.startswith('%') else quote(vid))
+    got, _, _ = raw(auth, method, f'/{cont}/o', query=query)
+    assert got in (400, 414) if len(vid) > 1000 else got == 400
+
+
+@pytest.mark.parametrize('value', ['maybe', '', '\u0661', 'true\x00'])
+def test_hostile_versions_enabled_is_400(auth, value):
+    got, _, _ = raw(auth, 'PUT', f'/{name("ovbad")}', headers={'X-Versions-Enabled': value.encode()})
+    assert got == 400
+
+
+def test_both_kinds_on_one_container_is_400(auth):
+    c = conn(auth)
+    cont = name('ovboth')
+    c.put_container(cont, headers={'X-Versions-Location': name('arch')})
+    with pytest.raises(ClientException) as err:
+        c.post_container(cont, headers={'X-Versions-Enabled': 'true'})
+    assert err.value.http_status == 400
+    cont2 = name('ovboth2')
+    c.put_container(cont2, headers={'X-Versions-Enabled': 'true'})
+    with pytest.raises(ClientException) as err:
+        c.post_container(cont2, headers={'X-Versions-Location': 'x'})
+    assert err.value.http_status == 400
+
+
+@pytest.mark.parametrize('params, status', [
+    ('format=xml', 406), ('format=plain', 406), ('limit=abc', 400), ('limit=10001', 412),
+    ('marker=a&version_marker=bad', 400), ('version_marker=1700000000.00000', 400), ('prefix=%ff', 400),
+])
+def test_hostile_versions_listing_params(auth, params, status):
+    c = conn(auth)
+    c.put_container('ovlist', headers={'X-Versions-Enabled': 'true'})
+    got, _, _ = raw(auth, 'GET', '/ovlist', query=f'versions&{params}')
+    assert got == status

@@ -19,8 +19,9 @@ owner (as Swift does, so one archive can serve containers of several
 users), after the client was authorized for the versioned container. An
 archive container that does not exist makes the write 412.
 
-This filter does not handle ``?version-id`` or ``X-Versions-Enabled``
-(see ``object_versioning``), and never archives on POST."""
+This filter leaves ``?version-id=<id>`` and ``X-Versions-Enabled`` to
+``object_versioning`` (``?version-id=null`` is the object itself), and never
+archives on POST."""
 
 from __future__ import annotations
 
@@ -36,7 +37,6 @@ from swiftlike.common import env_keys, info, subrequest
 from swiftlike.common import versioning_container as vc
 from swiftlike.common import versioning_copy as vcopy
 from swiftlike.common.constraints import ConstraintError
-from swiftlike.common.request import split_path
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.versioning_names import (
     DELETE_MARKER_TYPE,
@@ -61,21 +61,10 @@ class VersionedWritesConf:
     allow_versioned_writes: bool = False
 
 
-def _parts(req: Request) -> tuple[str, str, str] | None:
-    """``(account, container, object or '')`` of a /v1 request, else None."""
-    try:
-        version, account, container, obj = split_path(subrequest.path_of(req), 1, 4, rest_with_last=True)
-    except (ConstraintError, UnicodeDecodeError):
-        return None
-    if version not in ('v1', 'v1.0') or not account or not container:
-        return None
-    return account, container, obj or ''
-
-
-def _has_param(req: Request, name: str) -> bool:
-    """Whether the query string has ``name`` (whatever its value or encoding)."""
+def _names_a_version(req: Request) -> bool:
+    """Whether the request names a version other than ``null`` (object_versioning's)."""
     pairs = parse_qsl(req.environ.get('QUERY_STRING', ''), keep_blank_values=True, errors='replace')
-    return any(key == name for key, _ in pairs)
+    return any(key == 'version-id' and value != 'null' for key, value in pairs)
 
 
 class VersionedWrites(Middleware):
@@ -93,7 +82,7 @@ class VersionedWrites(Middleware):
                 info.add(req.environ, 'versioned_writes',
                          {'allowed_flags': [STACK.lower(), HISTORY.lower()]})
             return None
-        parts = _parts(req)
+        parts = vc.split_v1(req)
         if parts is None:
             return None
         account, container, obj = parts
@@ -104,7 +93,7 @@ class VersionedWrites(Middleware):
                 return self._container_read(req)
             return None
         if req.method not in ('PUT', 'DELETE') or not self.conf.allow_versioned_writes \
-                or _has_param(req, 'version-id'):
+                or _names_a_version(req):
             return None
         return self._object(req, account, container, obj)
 
