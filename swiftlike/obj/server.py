@@ -90,6 +90,8 @@ class ObjectServer(BaseStorageServer):
     def _check_put(self, req: Request) -> None:
         if req.content_length is None and req.headers.get('Transfer-Encoding', '').lower() != 'chunked':
             raise exc.HTTPLengthRequired(body='Missing Content-Length or chunked Transfer-Encoding\n')
+        if (req.content_length or 0) < 0:         # (webob takes '-5'; eventlet refuses it, others may not)
+            raise exc.HTTPBadRequest(body='Negative Content-Length\n')
         if (req.content_length or 0) > self.limits.max_file_size:
             raise exc.HTTPRequestEntityTooLarge(body='Object too large\n')
         if not req.headers.get('Content-Type'):       # (eventlet turns an absent one into text/plain)
