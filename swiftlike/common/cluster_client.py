@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 
 from rings import Device, Ring
 from swiftlike.common.concurrency import Timeout
-from swiftlike.common.direct_client import BackendResponse, HttpPool, direct_request
+from swiftlike.common.direct_client import direct_request
+from swiftlike.common.http_client import Answer
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 
@@ -28,14 +29,13 @@ class ClusterClient:
         self.rings = rings
         self.conn_timeout = conn_timeout
         self.node_timeout = node_timeout
-        self.pool = HttpPool()
 
     def _request(self, node: Device, method: str, path: str, headers: dict[str, str],
-                 query: str = '') -> BackendResponse | None:
+                 query: str = '') -> Answer | None:
         try:
             return direct_request(node.ip, node.port, method, f'/{node.device}{path}', headers=headers,
                                   conn_timeout=self.conn_timeout, node_timeout=self.node_timeout,
-                                  pool=self.pool, query=query)
+                                  query=query)
         except (OSError, Timeout) as err:
             logger.warning('%s %s:%s/%s%s: %r', method, node.ip, node.port, node.device, path, err)
             return None

@@ -28,8 +28,9 @@ from rings import Device
 from swiftlike.common import daemon, db_handoff, db_sync
 from swiftlike.common.concurrency import Timeout
 from swiftlike.common.db import DatabaseBroker
-from swiftlike.common.direct_client import BackendResponse, HttpPool, direct_request
+from swiftlike.common.direct_client import direct_request
 from swiftlike.common.exceptions import DatabaseCorruptError, DatabaseNotFoundError, LockTimeoutError
+from swiftlike.common.http_client import Answer
 from swiftlike.common.numbers import parse_int
 from swiftlike.common.timestamp import Timestamp
 
@@ -82,7 +83,6 @@ class DbReplicator(daemon.Daemon):
     def __init__(self, conf: DbReplicatorConf, **kwargs: Any) -> None:
         super().__init__(conf, **kwargs)
         self.conf: DbReplicatorConf = conf
-        self.pool = HttpPool()
         self.ring(self.kind)
 
     def run_once(self, devices: Sequence[str]) -> DbReplicationStats:
@@ -133,12 +133,12 @@ class DbReplicator(daemon.Daemon):
         return False
 
     def _send(self, node: Device, method: str, path: str, body: Any, headers: dict[str, str]
-              ) -> BackendResponse:
+              ) -> Answer:
         return direct_request(node.ip, node.port, method, f'/{node.device}{path}', headers=headers,
                               body=body, conn_timeout=self.conf.conn_timeout,
-                              node_timeout=self.conf.node_timeout, pool=self.pool)
+                              node_timeout=self.conf.node_timeout)
 
-    def _op(self, node: Device, path: str, op: dict[str, Any]) -> BackendResponse:
+    def _op(self, node: Device, path: str, op: dict[str, Any]) -> Answer:
         body = json.dumps(op).encode()
         return self._send(node, 'REPLICATE', path, body, {'Content-Type': 'application/json'})
 

@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from swiftlike.common.concurrency import run_all
-from swiftlike.common.direct_client import BackendResponse, direct_request
+from swiftlike.common.direct_client import direct_request
 from swiftlike.common.http import is_success
+from swiftlike.common.http_client import Answer
 from swiftlike.common.request import UpdateTarget
 from swiftlike.container.backend import ContainerBroker
 
@@ -27,7 +28,7 @@ def report_headers(info: Mapping[str, Any]) -> dict[str, str]:
 
 def report(broker: ContainerBroker, targets: list[UpdateTarget], *, trans_id: str,
            conn_timeout: float, node_timeout: float,
-           send: Callable[..., BackendResponse] = direct_request) -> bool:
+           send: Callable[..., Answer] = direct_request) -> bool:
     """Send the container's stats to every target; mark them reported if all took them."""
     info = broker.get_info()
     headers = {**report_headers(info), 'X-Trans-Id': trans_id}
@@ -36,7 +37,7 @@ def report(broker: ContainerBroker, targets: list[UpdateTarget], *, trans_id: st
                                headers=headers, conn_timeout=conn_timeout, node_timeout=node_timeout)
              for t in targets]
     results = run_all(calls, limit=conn_timeout + node_timeout)
-    ok = all(isinstance(r, BackendResponse) and is_success(r.status) for r in results)
+    ok = all(isinstance(r, Answer) and is_success(r.status) for r in results)
     if ok:
         broker.mark_reported(info)
     else:

@@ -85,8 +85,6 @@ class ObjectReplicator(daemon.Daemon):
                 with daemon.isolated(stats, self.conf.devices / device, logger):
                     self._replicate_device(device, stats)
         finally:
-            for client in self._clients.values():
-                client.close()
             self._clients.clear()
         return stats
 

@@ -22,7 +22,6 @@ device directory.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from typing import Final
 from urllib.parse import quote
 
 from rings import Device
-from swiftlike.common.concurrency import timeout
+from swiftlike.common.http_client import Client
 from swiftlike.obj import blocks, layout, metadata
 
 KINDS: Final = {'.data': 'data', '.ts': 'ts', '.meta': 'meta'}
@@ -112,54 +111,25 @@ def _sibling_name(path: Path, *, hash_prefix: bytes, hash_suffix: bytes) -> str 
 
 
 class SyncClient:
-    """Talks to one peer object server over one kept-alive connection."""
+    """Talks to one peer object server (on kept-alive connections)."""
 
     def __init__(self, node: Device, *, conn_timeout: float, node_timeout: float) -> None:
         self.node = node
-        self.conn_timeout = conn_timeout
-        self.node_timeout = node_timeout
-        self._conn: http.client.HTTPConnection | None = None
-
-    def close(self) -> None:
-        if self._conn:
-            self._conn.close()
-            self._conn = None
-
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._conn is None:
-            with timeout(self.conn_timeout):
-                conn = http.client.HTTPConnection(self.node.ip, self.node.port, timeout=self.node_timeout)
-                conn.connect()
-            self._conn = conn
-        return self._conn
+        self.client = Client(conn_timeout=conn_timeout, node_timeout=node_timeout)
 
     def _request(self, method: str, path: str, headers: dict[str, str],
                  body: bytes | Iterator[bytes] = b'') -> tuple[int, bytes]:
+        """Status and body of the peer's answer; one it gave before taking the
+        whole body (a 409 for a file it has, then a hang-up) is that answer.
+
+        :raises SyncError: if there is no answer
+        """
         try:
-            conn = self._connect()
-            conn.putrequest(method, quote(f'/{self.node.device}{path}'), skip_accept_encoding=True)
-            for key, value in headers.items():
-                conn.putheader(key, value)
-            conn.endheaders()
-            sent = False
-            try:
-                for chunk in [body] if isinstance(body, bytes) else body:
-                    with timeout(self.node_timeout):
-                        conn.send(chunk)
-                sent = True
-            except (BrokenPipeError, ConnectionResetError):
-                pass      # the peer answered early (a 409 for a file it has) and hung up: read that
-            finally:
-                getattr(body, 'close', lambda: None)()
-            with timeout(self.node_timeout):
-                resp = conn.getresponse()
-                data = resp.read()
+            answer = self.client.request(self.node.ip, self.node.port, method,
+                                         quote(f'/{self.node.device}{path}'), headers, body)
         except Exception as err:
-            self.close()
             raise SyncError(f'{self.node.ip}:{self.node.port}/{self.node.device}: {err!r}') from err
-        if resp.will_close or not sent:      # (a body cut short leaves the connection unusable)
-            self.close()
-        return resp.status, data
+        return answer.status, answer.body
 
     def _json(self, path: str, body: bytes = b'') -> dict[str, object]:
         status, data = self._request('REPLICATE', path, {'Content-Length': str(len(body))}, body)

@@ -9,15 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from swiftlike.common.concurrency import run_all
-from swiftlike.common.direct_client import BackendResponse, HttpPool, direct_request
+from swiftlike.common.direct_client import direct_request
 from swiftlike.common.http import is_success
+from swiftlike.common.http_client import Answer
 from swiftlike.common.request import UpdateTarget as Target
 from swiftlike.obj import async_pending
 from swiftlike.obj.async_pending import PendingUpdate
 
 logger = logging.getLogger(__name__)
 
-Sender = Callable[..., BackendResponse]
+Sender = Callable[..., Answer]
 
 
 class ContainerUpdater:
@@ -32,12 +33,11 @@ class ContainerUpdater:
         self.node_timeout = node_timeout
         self.update_timeout = update_timeout
         self.send = send
-        self.pool = HttpPool()
 
     def _send_one(self, update: PendingUpdate, target: Target) -> bool:
         path = f'/{target.device}/{target.partition}/{update.account}/{update.container}/{update.obj}'
         resp = self.send(target.host, target.port, update.op, path, headers=update.headers,
-                         conn_timeout=self.conn_timeout, node_timeout=self.node_timeout, pool=self.pool)
+                         conn_timeout=self.conn_timeout, node_timeout=self.node_timeout)
         return is_success(resp.status)
 
     def deliver(self, update: PendingUpdate) -> list[Target]:

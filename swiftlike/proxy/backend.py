@@ -15,7 +15,8 @@ from itertools import chain, islice
 from urllib.parse import quote
 
 from rings import Device, Ring
-from swiftlike.common.concurrency import Timeout, run_all, timeout
+from swiftlike.common.concurrency import Timeout, run_all
+from swiftlike.common.http_client import Client, ConnectError, Exchange
 
 logger = logging.getLogger(__name__)
 
@@ -96,61 +97,43 @@ class Backend:
     node_timeout: float = 10.0
     limiter: ErrorLimiter = field(default_factory=ErrorLimiter)
 
-    def connect(self, node: Device, method: str, path: str, headers: Mapping[str, str],
-                query: str = '') -> http.client.HTTPConnection:
-        """Open a connection to ``node`` and send the request line and headers
-        (``path`` is text, quoted here; ``query`` is sent as it is). A node
+    def __post_init__(self) -> None:
+        self.client = Client(conn_timeout=self.conn_timeout, node_timeout=self.node_timeout)
+
+    def ask(self, node: Device, method: str, path: str, headers: Mapping[str, str], *,
+            expect: bool = False) -> Exchange:
+        """:meth:`Client.ask` of ``node`` (``path`` is text, quoted here): a
+        request without a body, or the head of one with ``expect``. A node
         that cannot be reached is counted against at once (no request of a
         client's can cause that).
 
-        :raises OSError: or Timeout
+        :raises OSError: (ConnectError when no connection could be made), Timeout
+            or http.client.HTTPException
         """
-        target = quote(f'/{node.device}{path}') + (f'?{query}' if query else '')
         try:
-            with timeout(self.conn_timeout):
-                conn = http.client.HTTPConnection(node.ip, node.port, timeout=self.node_timeout)
-                conn.connect()
-        except (OSError, Timeout):
+            return self.client.ask(node.ip, node.port, method, quote(f'/{node.device}{path}'), headers,
+                                   expect=expect)
+        except ConnectError:
             self.limiter.failed(node)
             raise
-        try:
-            conn.putrequest(method, target, skip_accept_encoding=True, skip_host=True)
-            conn.putheader('Host', f'{node.ip}:{node.port}')
-            for key, value in headers.items():
-                conn.putheader(key, value)
-            with timeout(self.node_timeout):
-                conn.endheaders()
-        except BaseException:
-            conn.close()
-            raise
-        return conn
 
     def request(self, node: Device, method: str, path: str, headers: Mapping[str, str], *,
                 body: bytes = b'', query: str = '') -> BackendResult:
         """One whole request. A failure is a 503 whose ``failure`` says whether
         the node could not be reached ('connect', already counted) or the
         answer was lost ('io', for :meth:`judge`)."""
-        hdrs = dict(headers)
-        if body or method in ('PUT', 'POST'):
-            hdrs['Content-Length'] = str(len(body))
+        target = quote(f'/{node.device}{path}') + (f'?{query}' if query else '')
         try:
-            conn = self.connect(node, method, path, hdrs, query)
-        except (OSError, http.client.HTTPException, Timeout) as err:
+            answer = self.client.request(node.ip, node.port, method, target, headers, body)
+        except ConnectError as err:
+            self.limiter.failed(node)
             logger.warning('%s %s to %s:%s/%s: no connection: %r', method, path, node.ip, node.port,
                            node.device, err)
             return BackendResult(503, {}, b'', node, 'connect')
-        try:
-            with timeout(self.node_timeout):
-                if body:
-                    conn.send(body)
-                resp = conn.getresponse()
-                data = resp.read()
         except (OSError, http.client.HTTPException, Timeout) as err:
             logger.warning('%s %s to %s:%s/%s failed: %r', method, path, node.ip, node.port, node.device, err)
             return BackendResult(503, {}, b'', node, 'io')
-        finally:
-            conn.close()
-        return BackendResult(resp.status, {k.title(): v for k, v in resp.getheaders()}, data, node)
+        return BackendResult(answer.status, answer.headers, answer.body, node)
 
     def judge(self, results: Sequence[BackendResult], client: str | None) -> None:
         """Count the failures among the answers of several nodes to one request:

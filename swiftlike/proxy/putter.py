@@ -8,37 +8,11 @@ from __future__ import annotations
 import http.client
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from rings import Device
-from swiftlike.common.concurrency import Feeder, Timeout, timeout
+from swiftlike.common.concurrency import Feeder, Timeout
+from swiftlike.common.http_client import ConnectError, Exchange
 from swiftlike.proxy.backend import Backend, BackendResult
-
-
-class ExpectResponse(http.client.HTTPResponse):
-    """An HTTPResponse that can stop at an interim ``100 Continue``.
-
-    http.client skips 1xx answers inside ``begin()``, so the status line is
-    read here first (through ``_read_status``, which every CPython since 3.0
-    has) and handed back to ``begin()`` when it is a final one."""
-
-    _pending: tuple[str, int, str] | None = None
-
-    def _read_status(self) -> Any:
-        if self._pending is not None:
-            line, self._pending = self._pending, None
-            return line
-        return super()._read_status()  # type: ignore[misc]
-
-    def expect_continue(self) -> bool:
-        """True on ``100 Continue``; else the final answer is parsed (``status``, headers) and False."""
-        line = self._read_status()
-        if line[1] == http.client.CONTINUE:
-            http.client.parse_headers(self.fp)            # an interim answer's headers mean nothing here
-            return True
-        self._pending = line
-        self.begin()
-        return False
 
 
 @dataclass
@@ -46,19 +20,15 @@ class Putter:
     """A PUT to ``node`` that has been told to send its body."""
 
     node: Device
-    conn: http.client.HTTPConnection
-    resp: ExpectResponse
+    ex: Exchange
     primary: bool
     index: int
     chunked: bool
     feeder: Feeder | None = field(default=None)
 
-    def start(self, node_timeout: float) -> None:
+    def start(self) -> None:
         """Start the green thread that sends what :meth:`send` queues."""
-        def send(chunk: bytes) -> None:
-            with timeout(node_timeout):
-                self.conn.send(chunk)
-        self.feeder = Feeder(send)
+        self.feeder = Feeder(self.ex.send)
 
     def send(self, chunk: bytes) -> bool:
         """Queue a chunk of the body; False once sending to this node failed."""
@@ -73,15 +43,12 @@ class Putter:
         try:
             if self.feeder.finish(node_timeout) is not None:
                 return self.lost()
-            with timeout(node_timeout):
-                self.resp.begin()
-                data = self.resp.read()
+            resp = self.ex.response()
+            data = self.ex.read()
         except (OSError, Timeout, http.client.HTTPException):
             return self.lost()
-        finally:
-            self.conn.close()
-        return BackendResult(self.resp.status, {k.title(): v for k, v in self.resp.getheaders()}, data,
-                             self.node)
+        self.ex.finish()
+        return BackendResult(resp.status, resp.header_map(), data, self.node)
 
     def lost(self) -> BackendResult:
         self.close()
@@ -90,7 +57,7 @@ class Putter:
     def close(self) -> None:
         if self.feeder is not None:
             self.feeder.abort()
-        self.conn.close()
+        self.ex.close()
 
 
 def open_put(backend: Backend, node: Device, path: str, headers: Mapping[str, str], *,
@@ -99,18 +66,17 @@ def open_put(backend: Backend, node: Device, path: str, headers: Mapping[str, st
     a :class:`Putter` once the node answers 100, else the node's final answer
     (a 503 with ``failure`` when it could not be reached or did not answer)."""
     try:
-        conn = backend.connect(node, 'PUT', path, {**headers, 'Expect': '100-continue'})
-    except (OSError, Timeout, http.client.HTTPException):
+        ex = backend.ask(node, 'PUT', path, headers, expect=True)
+    except ConnectError:
         return BackendResult(503, {}, b'', node, 'connect')
-    resp = ExpectResponse(conn.sock, method='PUT')
-    try:
-        with timeout(backend.node_timeout):
-            if resp.expect_continue():
-                chunked = headers.get('Transfer-Encoding', '').lower() == 'chunked'
-                return Putter(node, conn, resp, primary, index, chunked)
-            data = resp.read()
     except (OSError, Timeout, http.client.HTTPException):
-        conn.close()
         return BackendResult(503, {}, b'', node, 'io')
-    conn.close()
-    return BackendResult(resp.status, {k.title(): v for k, v in resp.getheaders()}, data, node)
+    if ex.continued:
+        return Putter(node, ex, primary, index, headers.get('Transfer-Encoding', '').lower() == 'chunked')
+    try:
+        resp, data = ex.response(), ex.read()
+    except (OSError, Timeout, http.client.HTTPException):
+        ex.close()
+        return BackendResult(503, {}, b'', node, 'io')
+    ex.finish(body_sent=False)
+    return BackendResult(resp.status, resp.header_map(), data, node)

@@ -18,6 +18,7 @@ from webob import Request, Response, exc
 
 from rings import Device
 from swiftlike.common.concurrency import Timeout, timeout
+from swiftlike.common.http_client import ConnectError, Exchange
 from swiftlike.common.numbers import is_int
 from swiftlike.proxy.backend import BackendResult, iter_nodes
 from swiftlike.proxy.controllers.base import HOP_BY_HOP, ProxyState, VPath, backend_headers, client_of
@@ -38,25 +39,24 @@ class _Source:
     """A node's answer being read."""
 
     node: Device
-    conn: http.client.HTTPConnection
+    ex: Exchange
     resp: http.client.HTTPResponse
 
     def close(self) -> None:
-        self.conn.close()
+        """Done with it: its connection is kept for another request if the body was read to the end."""
+        self.ex.finish()
 
 
 def _ask(state: ProxyState, node: Device, method: str, path: str, headers: Mapping[str, str]
          ) -> _Source | BackendResult:
     try:
-        conn = state.backend.connect(node, method, path, headers)
+        ex = state.backend.ask(node, method, path, headers)
+    except ConnectError:
+        return BackendResult(503, {}, b'', node, 'connect')       # counted by ask
     except (OSError, Timeout, http.client.HTTPException):
-        return BackendResult(503, {}, b'', node, 'connect')       # counted by connect
-    try:
-        with timeout(state.backend.node_timeout):
-            return _Source(node, conn, conn.getresponse())
-    except (OSError, Timeout, http.client.HTTPException):
-        conn.close()
         return BackendResult(503, {}, b'', node, 'io')
+    assert ex.resp is not None
+    return _Source(node, ex, ex.resp)
 
 
 def open_object(state: ProxyState, req: Request, path: VPath, method: str) -> Response:

@@ -113,7 +113,7 @@ def _stream(state: ProxyState, putters: list[Putter], body: Iterable[bytes], nee
     (a node may refuse early, so that counts as the client's); 503 once
     fewer than ``needed`` primaries are left."""
     for putter in putters:
-        putter.start(state.backend.node_timeout)
+        putter.start()
     live = list(putters)
     for chunk in body:
         for putter in list(live):

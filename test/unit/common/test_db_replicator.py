@@ -12,7 +12,7 @@ import pytest
 from rings import RingBuilder
 from swiftlike.common.db_http import db_path
 from swiftlike.common.db_replicator import DbReplicatorConf
-from swiftlike.common.direct_client import BackendResponse
+from swiftlike.common.http_client import Answer
 from swiftlike.common.swift_conf import SwiftConf
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.container.backend import ContainerBroker
@@ -32,13 +32,13 @@ class FakePeers:
 
     def send(self, node, method, path, body, headers):
         if method == 'REPLICATE' and b'"sync"' in body:
-            return BackendResponse(404, {}, b'')
+            return Answer(404, {}, b'')
         if method == 'SYNC':
             body.read()
             self.copies.append((node.device, path))
-            return BackendResponse(201, {}, b'')
+            return Answer(201, {}, b'')
         self.unexpected.append((node.device, method, path))
-        return BackendResponse(500, {}, b'')
+        return Answer(500, {}, b'')
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_a_peer_answering_junk_is_counted_per_database(node):
     make_container(replicator, 'c')
 
     def junk(node, method, path, body, headers):
-        return BackendResponse(200, {}, b'{"sync_point": "\\u00b2"}')   # '²': not a row number
+        return Answer(200, {}, b'{"sync_point": "\\u00b2"}')   # '²': not a row number
 
     replicator._send = junk
     stats = replicator.run_once(['sda'])

@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from swiftlike.common.direct_client import HttpPool, direct_request
+from swiftlike.common.direct_client import direct_request
+from swiftlike.common.http_client import Pool
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -44,14 +45,14 @@ def server():
     httpd.server_close()
 
 
-def send(server, method: str, pool: HttpPool):
+def send(server, method: str, pool: Pool):
     return direct_request('127.0.0.1', server.server_address[1], method, '/x', pool=pool,
                           headers={'Content-Length': '1'}, body=b'x', node_timeout=5)
 
 
 @pytest.mark.parametrize('method', ['POST', 'REPLICATE'])
 def test_a_lost_answer_to_a_non_idempotent_request_is_not_resent(server, method):
-    pool = HttpPool()
+    pool = Pool()
     assert send(server, 'GET', pool).status == 200          # leaves a kept-alive connection in the pool
     with pytest.raises(OSError):
         send(server, method, pool)
@@ -60,7 +61,7 @@ def test_a_lost_answer_to_a_non_idempotent_request_is_not_resent(server, method)
 
 @pytest.mark.parametrize('method', ['GET', 'PUT'])
 def test_a_lost_answer_to_an_idempotent_request_is_resent_once(server, method):
-    pool = HttpPool()
+    pool = Pool()
     assert send(server, 'GET', pool).status == 200
     assert send(server, method, pool).status == 200
     assert server.seen == ['GET', method, method]
