@@ -12,7 +12,7 @@ object servers refuse a copy that was damaged on the way."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from webob import Request, Response, exc
 
@@ -73,9 +73,12 @@ class Copy(Middleware):
         src_container, src_obj = _source(req.headers['X-Copy-From'])
         ranged = {'Range': req.headers['Range']} if 'Range' in req.headers else {}
         link_itself = query.param(req, 'symlink') == 'get'
+        version = query.param(req, 'version-id')         # COPY of an object version (object_versioning)
+        source_query = '&'.join(q for q in ('symlink=get' if link_itself else '',
+                                            f'version-id={quote(version)}' if version else '') if q)
         source = subrequest.call(self.app, req.environ, 'GET',
                                  subrequest.object_path(account, src_container, src_obj), headers=ranged,
-                                 query='symlink=get' if link_itself else '')
+                                 query=source_query)
         if source.status_int not in (200, 206):
             return source
         headers = self._put_headers(req, source)
