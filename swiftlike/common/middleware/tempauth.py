@@ -1,5 +1,6 @@
 """Users and keys from the config, v1 auth, signed tokens, and the
-authorize callback with ``.admin`` / ``.reseller_admin`` and container ACLs.
+authorize callback with ``.admin`` / ``.reseller_admin``, container ACLs and
+account ACLs (``X-Account-Access-Control``, see common.account_acls).
 
 ``user_<account>_<user> = <key> [.admin] [.reseller_admin] [<storage url>]``.
 ``GET /auth/v1.0`` with ``X-Auth-User: account:user`` and ``X-Auth-Key``
@@ -15,17 +16,23 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from webob import Request, Response, exc
 
-from swiftlike.common import env_keys, info
+from swiftlike.common import account_acls, env_keys, info
 from swiftlike.common.acl import clean_acl, parse_acl
 from swiftlike.common.config import parse_conf
 from swiftlike.common.s3_auth import S3AuthDetails, signatures_equal
 from swiftlike.common.wsgi import Middleware, WsgiApp
+
+#: Request headers only an account's owners may set (a read-write account ACL grants the rest).
+OWNER_ONLY: Final = frozenset({'x-container-read', 'x-container-write', 'x-container-sync-key',
+                               'x-container-sync-to', 'x-container-meta-temp-url-key',
+                               'x-container-meta-temp-url-key-2', 'x-account-access-control',
+                               'x-account-meta-temp-url-key', 'x-account-meta-temp-url-key-2'})
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class TempAuth(Middleware):
 
     def process_request(self, req: Request) -> Response | None:
         if info.is_info(req.environ):
-            info.add(req.environ, 'tempauth', {'account_acls': False})
+            info.add(req.environ, 'tempauth', {'account_acls': True})
         path = req.environ.get('PATH_INFO', '')
         if path.startswith(self.tconf.auth_prefix) or path in ('/v1.0', '/auth/v1.0'):
             return self.handle_auth(req)
@@ -147,7 +154,23 @@ class TempAuth(Middleware):
             req.environ['REMOTE_USER'] = ','.join(sorted(self.groups(user)))
         req.environ[env_keys.AUTHORIZE] = self.authorize
         req.environ[env_keys.CLEAN_ACL] = clean_acl
+        account = account_acls.account_of(req.environ)
+        if account is not None and account.startswith(self.prefix):
+            account_acls.move_to_sysmeta(req)
         return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """As every filter, and an account's answer shows its ACL to its owners only."""
+        account = account_acls.account_of(environ)
+        if account is None:
+            return super().__call__(environ, start_response)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            groups = environ.get(env_keys.REMOTE_GROUPS) or frozenset()
+            kept = account_acls.shown(headers, owner=account in groups or '.reseller_admin' in groups)
+            return start_response(status, kept, exc_info) if exc_info else start_response(status, kept)
+
+        return super().__call__(environ, start)
 
     def s3_user(self, req: Request, s3: S3AuthDetails) -> User | None:
         """The user of an S3 request whose signature matches its key (access
@@ -202,11 +225,31 @@ class TempAuth(Middleware):
             return self.deny(req, authenticated=bool(groups))
         if '.reseller_admin' in groups:
             return None
-        if account in groups and not (not container and req.method in ('PUT', 'DELETE')):
+        account_write = not container and req.method in ('PUT', 'DELETE')
+        if account in groups and not account_write:
             return None
         if container and self._acl_allows(req, groups, listing=not obj):
             return None
+        if groups and not account_write and self._account_acl_allows(req, account, groups,
+                                                                     container=bool(container)):
+            return None
         return self.deny(req, authenticated=bool(groups))
+
+    def _account_acl_allows(self, req: Request, account: str, groups: frozenset[str], *,
+                            container: bool) -> bool:
+        """Swift's account ACL levels: ``admin`` acts as the owner (who then
+        sees owner-only headers too), ``read-write`` may do anything to the
+        account's containers and objects and read the account, ``read-only``
+        may read all of it."""
+        level = account_acls.acl_of(self.app, req.environ, account).level(groups)
+        if level == 'admin':
+            req.environ[env_keys.REMOTE_GROUPS] = groups | {account}
+            return True
+        reading = req.method in ('GET', 'HEAD')
+        if level == 'read-write' and container and not reading:
+            for name in [n for n in req.headers if n.lower() in OWNER_ONLY]:
+                del req.headers[name]       # as Swift: ignored, not refused
+        return level == 'read-write' and (container or reading) or level == 'read-only' and reading
 
     def _acl_allows(self, req: Request, groups: frozenset[str], *, listing: bool) -> bool:
         raw = req.environ.get(env_keys.ACL)
