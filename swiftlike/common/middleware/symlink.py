@@ -27,8 +27,6 @@ from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.db_http import listing_format
 from swiftlike.common.listing import format_listing
 from swiftlike.common.request import split_path
-from swiftlike.common.slo_put import SYSMETA_ETAG as SLO_ETAG
-from swiftlike.common.slo_put import SYSMETA_SIZE as SLO_SIZE
 from swiftlike.common.symlink_meta import (
     TARGET,
     TARGET_ETAG,
@@ -69,13 +67,10 @@ class _Redirect(Response):  # type: ignore[misc]
 
 def _etag_and_size(resp: Response) -> tuple[str, int]:
     """What a static link pinned to this object compares: a static link's
-    own target, a large object manifest's joined ETag, else the object's."""
+    own target, else the object as stored (a large object's manifest, as Swift)."""
     link = stored_target(resp.headers)
     if link is not None and link.etag is not None:
         return link.etag, link.size or 0
-    if resp.headers.get(SLO_ETAG):
-        size = resp.headers.get(SLO_SIZE, '0')
-        return resp.headers[SLO_ETAG].strip('"'), int(size) if size.isascii() and size.isdigit() else 0
     return (resp.headers.get('ETag') or '').strip('"'), int(resp.headers.get('Content-Length') or 0)
 
 
