@@ -12,3 +12,4 @@ S3_AUTH: Final = 'swiftlike.s3_auth'          # S3AuthDetails: an S3 request's k
 INFO: Final = 'swiftlike.info'                # dict[str, dict]: /info sections filters add on the way down
 AUTHORIZE_OVERRIDE: Final = 'swiftlike.authorize_override'  # bool: tempurl/formpost set AUTHORIZE; keep it
 VERSIONING_MEMO: Final = 'swiftlike.versioning_memo'  # dict: containers' versioning state, per client request
+REMAPPED_FROM: Final = 'swiftlike.remapped_from'  # str: PATH_INFO as the client sent it, set by domain_remap
