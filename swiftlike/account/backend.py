@@ -10,6 +10,7 @@ from typing import Any
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.db_fields import int_field, text_field, timestamp_field
 from swiftlike.common.listing import ListingParams, list_rows
+from swiftlike.common.policy import DEFAULT_POLICY
 from swiftlike.common.timestamp import Timestamp
 
 SCHEMA = '''
@@ -89,7 +90,7 @@ class AccountBroker(DatabaseBroker):
         return True
 
     def list_containers(self, params: ListingParams) -> list[dict[str, Any]]:
-        """Listing entries: name, count, bytes, last_modified (or subdir)."""
+        """Listing entries: name, count, bytes, last_modified, storage_policy (or subdir)."""
         rows = self._read(lambda conn: list_rows(conn, 'container', LISTING_COLUMNS, params))
         out = []
         for row in rows:
@@ -97,5 +98,6 @@ class AccountBroker(DatabaseBroker):
                 out.append(row)
                 continue
             out.append({'name': row['name'], 'count': row['object_count'], 'bytes': row['bytes_used'],
-                        'last_modified': Timestamp(row['put_timestamp']).isoformat})
+                        'last_modified': Timestamp(row['put_timestamp']).isoformat,
+                        'storage_policy': DEFAULT_POLICY})
         return out

@@ -122,7 +122,8 @@ class AccountServer(db_http.ReplicationVerbs, BaseStorageServer):
     def HEAD(self, req: Request) -> Response:
         """Account stats and metadata (204)."""
         broker, info = self._live(self._path(req))
-        return Response(status=204, headers=self._stat_headers(broker, info))
+        return Response(status=204, headers={**self._stat_headers(broker, info),
+                                             'Content-Type': db_http.listing_content_type(req)})
 
     @public
     def GET(self, req: Request) -> Response:

@@ -29,6 +29,8 @@ from swiftlike.common.request_body import GuardedInput, is_text, parse_json, rea
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.wsgi import public
 
+#: What Swift takes as true for ``?reverse=``.
+TRUE_VALUES: Final = frozenset(('true', '1', 'yes', 'on', 't', 'y'))
 #: Most rows a REPLICATE get_items returns or merge_items takes.
 MAX_ITEMS: Final = 10000
 #: Largest REPLICATE body: MAX_ITEMS rows with long names fit.
@@ -84,29 +86,32 @@ def metadata_headers(broker: DatabaseBroker, info: dict[str, Any]) -> dict[str, 
 
 
 def listing_params(req: Request, max_limit: int) -> ListingParams:
-    """Parse limit, marker, end_marker, prefix, delimiter and reverse.
+    """Parse limit, marker, end_marker, prefix, delimiter, path and reverse.
+
+    As Swift: a limit that is not ASCII digits (``-1``, ``5000.0``, ``²``) is
+    ignored (the listing is ``max_limit`` long), a delimiter may be several
+    characters, and markers may hold NUL (they only bound a name range).
 
     :raises ConstraintError: 412 for invalid UTF-8 or a limit over
-        ``max_limit`` (as Swift); 400 for a limit that is not ASCII digits,
-        a delimiter longer than one character, or NUL in any parameter
+        ``max_limit``; 400 for NUL in prefix, delimiter, path or reverse
     """
     try:
         query = {k: req.GET.get(k, '') for k in ('limit', 'marker', 'end_marker', 'prefix',
                                                   'delimiter', 'reverse', 'format')}
+        path = req.GET.get('path')
     except UnicodeDecodeError:
         raise ConstraintError('invalid UTF-8 in query string', status=412) from None
-    if any('\x00' in v for v in query.values()):
+    if any('\x00' in v for k, v in query.items() if not k.endswith('marker')) or '\x00' in (path or ''):
         raise ConstraintError('NUL in query string')
-    if len(query['delimiter']) > 1:
-        raise ConstraintError('delimiter must be one character')
     limit = max_limit
-    if query['limit']:
-        limit = parse_int(query['limit'], what='limit')
+    if query['limit'].isascii() and query['limit'].isdigit():
+        digits = query['limit'].lstrip('0') or '0'
+        limit = int(digits) if len(digits) <= len(str(max_limit)) else max_limit + 1
         if limit > max_limit:
             raise ConstraintError(f'maximum limit is {max_limit}', status=412)
     return ListingParams(limit=limit, marker=query['marker'], end_marker=query['end_marker'],
-                         prefix=query['prefix'], delimiter=query['delimiter'],
-                         reverse=query['reverse'].lower() in ('true', '1', 'yes', 'on'))
+                         prefix=query['prefix'], delimiter=query['delimiter'], path=path,
+                         reverse=query['reverse'].lower() in TRUE_VALUES)
 
 
 def listing_format(req: Request) -> str:
@@ -121,12 +126,18 @@ def listing_format(req: Request) -> str:
     return formats.get(str(best or ''), 'plain')
 
 
+def listing_content_type(req: Request) -> str:
+    """The Content-Type of a listing in the format ``req`` asks for (a HEAD's too, as Swift)."""
+    return {'json': 'application/json', 'xml': 'application/xml'}.get(listing_format(req), 'text/plain') \
+        + '; charset=utf-8'
+
+
 def listing_response(req: Request, entries: list[dict[str, Any]], kind: str, name: str,
                      headers: dict[str, str]) -> Response:
     """200 with the listing; 204 for an empty plain listing, as Swift."""
     fmt = listing_format(req)
     if not entries and fmt == 'plain':
-        return Response(status=204, headers=headers)
+        return Response(status=204, headers={**headers, 'Content-Type': listing_content_type(req)})
     body, content_type = format_listing(entries, fmt, kind, name)
     resp = Response(body=body, headers=headers)
     resp.content_type = content_type.split(';')[0]

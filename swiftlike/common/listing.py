@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -26,6 +26,16 @@ class ListingParams:
     prefix: str = ''
     delimiter: str = ''
     reverse: bool = False
+    #: ``?path=``: only the names directly under this "directory" (names with no
+    #: further ``/`` after it, and directory markers ending in one), none deeper
+    path: str | None = None
+
+    def effective(self) -> ListingParams:
+        """``path`` turned into the prefix and ``/`` delimiter it stands for."""
+        if self.path is None:
+            return self
+        prefix = self.path.rstrip('/') + '/' if self.path else ''
+        return replace(self, prefix=prefix, delimiter='/')
 
 
 def _after(text: str) -> str:
@@ -68,10 +78,12 @@ class _Window:
         else:
             self.lower, self.lower_incl = name, False
 
-    def skipped(self, subdir: str) -> None:
-        """Move past every name under ``subdir``."""
+    def skipped(self, subdir: str, *, keep_marker: bool = False) -> None:
+        """Move past every name under ``subdir`` (but not ``subdir`` itself, a
+        directory marker, when ``keep_marker`` and listing in reverse)."""
         if self.params.reverse:
-            self.upper = subdir             # every name under it sorts at or above it
+            # every name under it sorts at or above it; names never hold NUL
+            self.upper = subdir + '\x00' if keep_marker else subdir
         else:
             self.lower, self.lower_incl = _after(subdir), True
 
@@ -79,6 +91,7 @@ class _Window:
 def list_rows(conn: sqlite3.Connection, table: str, columns: Sequence[str],
               params: ListingParams) -> list[dict[str, Any]]:
     """Rows (dicts of ``columns``) and ``{'subdir': ...}`` entries, in order."""
+    by_path, params = params.path is not None, params.effective()
     window = _Window(params)
     out: list[dict[str, Any]] = []
     fields = ', '.join(columns)
@@ -89,7 +102,14 @@ def list_rows(conn: sqlite3.Connection, table: str, columns: Sequence[str],
         for row in rows:
             rest = row['name'][len(params.prefix):]
             cut = rest.find(params.delimiter) if params.delimiter else -1
-            if cut >= 0:
+            if by_path and (not rest or 0 <= cut < len(rest) - 1):
+                # the directory itself, or a name deeper down: never listed
+                if rest:
+                    window.skipped(params.prefix + rest[:cut + 1], keep_marker=True)
+                    break
+                window.took(row['name'])
+                continue
+            if cut >= 0 and not by_path:
                 subdir = params.prefix + rest[:cut + len(params.delimiter)]
                 out.append({'subdir': subdir})
                 window.skipped(subdir)

@@ -157,7 +157,8 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         """Container stats and metadata (204)."""
         path = self._path(req)
         broker, info = self._live(path, stale_reads_ok=True)
-        return Response(status=204, headers=self._stat_headers(broker, info))
+        return Response(status=204, headers={**self._stat_headers(broker, info),
+                                             'Content-Type': db_http.listing_content_type(req)})
 
     @public
     def GET(self, req: Request) -> Response:

@@ -77,14 +77,12 @@ def test_anonymous_bad_values_do_not_take_nodes_out(swift, attack):
 
 
 #: (query, why it is wrong): each must get a 4xx from the first node the proxy asks.
+#: (Swift ignores a limit that is not ASCII digits, and takes delimiters of several
+#: characters and markers holding NUL: those are not client errors.)
 BAD_LISTINGS = [
-    ('limit=-1', 'negative limit'),
-    ('limit=abc', 'limit not a number'),
-    ('limit=5000.0', 'limit with a fraction'),
-    ('limit=%C2%B2', 'limit a Unicode digit'),
-    ('delimiter=ab', 'multi-character delimiter'),
-    ('reverse=on&marker=%00', 'NUL marker with reverse'),
-    ('marker=%00', 'NUL marker'),
+    ('limit=99999999', 'limit over the maximum'),
+    ('prefix=%00', 'NUL prefix'),
+    ('delimiter=a%00', 'NUL in the delimiter'),
     ('marker=%ff', 'marker not UTF-8'),
     ('end_marker=%ff', 'end_marker not UTF-8'),
     ('prefix=%ff', 'prefix not UTF-8'),

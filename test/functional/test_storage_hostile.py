@@ -387,12 +387,14 @@ LISTING_PARAMS = ('limit', 'marker', 'end_marker', 'prefix', 'delimiter', 'rever
 
 
 def _listing_want(param: str, value: str) -> tuple[int, ...]:
-    if param == 'limit':
-        return (200, 204) if value == '' else (400, 412)
-    if param == 'delimiter':
-        return (200, 204) if len(value) <= 1 and '\x00' not in value else (400,)
+    # as Swift: a limit that is not ASCII digits is ignored, a delimiter may be several
+    # characters, and markers may hold NUL; NUL anywhere else is refused
+    if param == 'limit' and value.isascii() and value.isdigit():
+        return (200, 204, 412)
     if param == 'format':
         return (200, 204) if value == '' else (400,)
+    if param.endswith('marker'):
+        return (200, 204)
     return (400,) if '\x00' in value else (200, 204)
 
 
@@ -408,8 +410,9 @@ def test_listing_params(node, setup):
                 cases.append(Case(f'{kind} GET ?{param}={raw}', kind, 'GET', f'{path}?{param}={raw}', {},
                                   None, (412,)))
         for query in ('limit=-1', 'limit=abc', 'limit=5000.0', 'limit=%C2%B2', 'limit=%D9%A3', 'delimiter=ab',
-                      'reverse=on&marker=%00', 'marker=%ff', 'limit=99999999'):
-            want = (412,) if query in ('marker=%ff', 'limit=99999999') else (400,)
+                      'reverse=on&marker=%00', 'marker=%ff', 'limit=99999999', 'prefix=%00', 'limit=1%00'):
+            want = {'marker=%ff': (412,), 'limit=99999999': (412,), 'prefix=%00': (400,),
+                    'limit=1%00': (400,)}.get(query, (200, 204))
             cases.append(Case(f'{kind} GET ?{query}', kind, 'GET', f'{path}?{query}', {}, None, want))
         for value in HEADER_JUNK:
             cases.append(Case(f'{kind} GET Accept: {value!r}', kind, 'GET', path, {'Accept': value}, None,

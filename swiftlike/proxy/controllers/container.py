@@ -9,6 +9,7 @@ from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
 from swiftlike.common import env_keys
+from swiftlike.common.policy import DEFAULT_POLICY, check_policy
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.account import create_account
@@ -91,10 +92,14 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
         if not is_owner(req, path.account):
             result = replace(result, headers={k: v for k, v in result.headers.items()
                                               if k.lower() not in OWNER_HEADERS})
+        if result.status // 100 == 2:
+            result = replace(result, headers={**result.headers, 'X-Storage-Policy': DEFAULT_POLICY})
         return to_response(result, body=req.method == 'GET')
     if req.method not in ('PUT', 'POST', 'DELETE'):
         return exc.HTTPMethodNotAllowed()
     cons.check_metadata(req.headers, 'container', state.limits)
+    if req.method == 'PUT':
+        check_policy(req.headers.get('X-Storage-Policy'))
     _clean_acls(req)
     if req.method == 'PUT' and account_info(state, req, path.account) is None:
         owner = path.account in (req.environ.get(env_keys.REMOTE_GROUPS) or ())
