@@ -143,7 +143,7 @@ class DevCluster:
             text = text.replace('memcache_servers =', f'memcache_servers = 127.0.0.1:{self.memcached_port}')
         changes = (('/etc/swift', str(self.swift_dir)), ('bind_ip = 0.0.0.0', 'bind_ip = 127.0.0.1'),
                    ('bind_port = 8080', f'bind_port = {self.proxy_port}'), ('workers = 1', 'workers = 2'),
-                   ('storage_domain =', 'storage_domain = localhost'))     # http://<bucket>.localhost:8080/
+                   ('storage_domain =\n', 'storage_domain = localhost\n'))  # s3api: http://<bucket>.localhost:8080/
         for old, new in changes:
             text = text.replace(old, new)
         lines = [f'{line.partition("=")[0].strip()} = {self.proxy_settings[line.partition("=")[0].strip()]}'
