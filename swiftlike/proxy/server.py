@@ -13,6 +13,7 @@ from swiftlike.common import info
 from swiftlike.common.concurrency import Timeout
 from swiftlike.common.config import parse_conf
 from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.policy import DEFAULT_POLICY
 from swiftlike.common.request import split_path, wsgi_path_to_str
 from swiftlike.common.ring_watcher import RingWatcher
 from swiftlike.common.swift_conf import SwiftConf
@@ -35,7 +36,8 @@ class ProxyServer:
         """``GET /info``: what this cluster offers, as python-swiftclient reads it:
         the core limits, and a section for each filter of the pipeline that added one."""
         limits = self.state.limits.as_dict()
-        body = {'swift': {'version': VERSION, **limits, 'policies': [{'name': 'Policy-0', 'default': True}],
+        policies = [{'name': DEFAULT_POLICY, 'default': True}]
+        body = {'swift': {'version': VERSION, **limits, 'policies': policies,
                           'allow_account_management': False, 'account_autocreate':
                           self.state.conf.account_autocreate},
                 **info.sections(req.environ)}
@@ -45,9 +47,16 @@ class ProxyServer:
         path = wsgi_path_to_str(req.environ.get('PATH_INFO', ''))
         if path == '/info' and req.method in ('GET', 'HEAD'):
             return self.info(req)
-        version, acct, cont, name = split_path(path, 1, 4, rest_with_last=True)
-        if version not in ('v1', 'v1.0') or not acct:
-            return exc.HTTPNotFound(body='Invalid path: expected /v1/<account>[/<container>[/<object>]]\n')
+        if '\x00' in path:
+            return exc.HTTPPreconditionFailed(body='Invalid UTF8 or contains NULL')
+        try:
+            version, acct, cont, name = split_path(path, 1, 4, rest_with_last=True)
+        except ConstraintError:         # an empty name: nothing can live there (as Swift)
+            return exc.HTTPNotFound(body='Invalid path: expected /v1/<account>[/<container>[/<object>]]')
+        if not acct:
+            return exc.HTTPPreconditionFailed(body='Bad URL')
+        if version not in ('v1', 'v1.0'):
+            return exc.HTTPBadRequest(body=f'Invalid API version {version!r}')
         vpath = VPath(acct, cont, name)
         if name is not None:
             return obj.handle(self.state, req, vpath)
@@ -61,6 +70,7 @@ class ProxyServer:
             resp = self.route(req)
         except ConstraintError as err:
             resp = http_error(err)
+            resp.body = resp.body.rstrip(b'\n')        # Swift's clients compare the message exactly
         except exc.HTTPException as err:
             resp = err
         except Timeout:

@@ -39,10 +39,12 @@ def test_containers_named_dot_are_refused(swift, name):
     assert status == 400, body
 
 
-@pytest.mark.parametrize('headers', [{'X-Delete-At': '9' * 100}, {'X-Delete-At': '²'}, {'X-Delete-At': '-5'},
-                                     {'X-Delete-At': '1'}, {'X-Delete-After': '²'},
-                                     {'X-Delete-After': '9' * 100}, {'X-Delete-After': '+5'},
-                                     {'X-Delete-After': '-1'}])
+@pytest.mark.parametrize('headers', [{'X-Delete-At': '²'.encode()}, {'X-Delete-At': '-5'},
+                                     {'X-Delete-At': '-' + '9' * 100},
+                                     {'X-Delete-At': '1'}, {'X-Delete-After': '²'}, {'X-Delete-At': '5\x00'},
+                                     {'X-Delete-After': '٣'.encode()}, {'X-Delete-After': '+5'},
+                                     {'X-Delete-At': ''},
+                                     {'X-Delete-After': '-1'}, {'X-Delete-After': '1.5'}])
 def test_expiry_times_out_of_range_are_400(swift, headers):
     call, base = swift
     assert call('PUT', f'{base}/edges')[0] in (201, 202)
@@ -134,3 +136,40 @@ def test_container_head_has_last_modified_and_xml_listings_hold_only_elements(sw
         assert status == 200
         nodes = minidom.parseString(body).documentElement.childNodes
         assert nodes and all(n.nodeType == n.ELEMENT_NODE for n in nodes)
+
+
+@pytest.mark.parametrize('headers', [{'X-Delete-At': '9' * 100}, {'X-Delete-At': '1' * 100},
+                                     {'X-Delete-After': '9' * 5000}, {'X-Delete-At': '0' * 5000 + '9' * 11}])
+def test_expiry_times_beyond_ten_digits_are_clamped(swift, headers):
+    """As Swift: a time past 9999999999 (year 2286) is taken as that time."""
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    status, _, body = call('PUT', f'{base}/edges/far', headers, b'x')
+    assert status == 201, body
+    assert call('HEAD', f'{base}/edges/far')[1]['x-delete-at'] == '9' * 10
+
+
+@pytest.mark.parametrize(('headers', 'message'), [({'X-Delete-At': 'x'}, b'Non-integer X-Delete-At'),
+                                                  ({'X-Delete-After': 'x'}, b'Non-integer X-Delete-After'),
+                                                  ({'X-Delete-At': '5'}, b'X-Delete-At in past')])
+def test_expiry_errors_are_worded_as_swift(swift, headers, message):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    assert call('PUT', f'{base}/edges/worded', headers, b'x')[:3:2] == (400, message)
+
+
+@pytest.mark.parametrize(('path', 'status'), [
+    ('/v1//c/o', 404), ('/v1/a//o', 404), ('/v1///o', 404), ('//v1/AUTH_test', 404), ('/', 404),
+    ('/v1', 412), ('/v1/', 412), ('/info%20asdf', 412), ('/nothing', 412),
+    ('/v2/AUTH_test', 400), ('/%00/AUTH_test', 412), ('/v1/AUTH_test/%ff', 412),
+])
+def test_malformed_paths_answer_as_swift(swift, path, status):
+    """An empty name is 404 (nothing can be there), a path with no account is 412 'Bad URL',
+    an unknown API version 400."""
+    call, _ = swift
+    got, _, body = call('GET', path, raw_path=True)
+    assert got == status, body
+    if status == 412 and '%' not in path:
+        assert body == b'Bad URL'
+    if path in ('/v1/AUTH_test/%ff', '/%00/AUTH_test'):
+        assert body == b'Invalid UTF8 or contains NULL'

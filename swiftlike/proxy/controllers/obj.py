@@ -10,7 +10,7 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
-from swiftlike.common.numbers import INT64_MAX, NumberError, parse_int
+from swiftlike.common.numbers import INT64_MAX, parse_int
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.base import (
@@ -30,6 +30,19 @@ from swiftlike.proxy.controllers.obj_put import content_type_for, put_object, re
 MAX_DELETE_AT: Final = 10 ** 10 - 1
 
 
+def _seconds(text: str, header: str) -> int:
+    """Whole seconds in ASCII digits (one leading '-' allowed); a longer number than any
+    clock needs stands for "very far" (Swift takes ``'1' * 100`` and clamps it).
+
+    :raises HTTPBadRequest: ``Non-integer <header>`` for anything else
+    """
+    digits = text[1:] if text.startswith('-') else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise exc.HTTPBadRequest(body=f'Non-integer {header}')
+    value = parse_int(digits[-18:].rjust(1, '0')) if len(digits.lstrip('0')) <= 18 else INT64_MAX
+    return -value if text.startswith('-') else value
+
+
 def _delete_at(req: Request, now: float) -> dict[str, str]:
     """X-Delete-At from X-Delete-At or X-Delete-After: whole seconds, in the future, and (as
     Swift does) a later time clamped to 9999999999 (year 2286), what ten digits hold.
@@ -38,22 +51,16 @@ def _delete_at(req: Request, now: float) -> dict[str, str]:
     """
     after = req.headers.get('X-Delete-After')
     if after is not None:
-        try:
-            seconds = parse_int(after, minimum=-INT64_MAX)
-        except NumberError:
-            raise exc.HTTPBadRequest(body='Non-integer X-Delete-After\n') from None
+        seconds = _seconds(after, 'X-Delete-After')
         if seconds < 0:
-            raise exc.HTTPBadRequest(body='X-Delete-After in past\n')
+            raise exc.HTTPBadRequest(body='X-Delete-After in past')
         return {'X-Delete-At': str(min(math.ceil(now) + seconds, MAX_DELETE_AT))}
     at = req.headers.get('X-Delete-At')
     if at is None:
         return {}
-    try:
-        when = parse_int(at, minimum=-INT64_MAX)
-    except NumberError:
-        raise exc.HTTPBadRequest(body='Non-integer X-Delete-At\n') from None
+    when = _seconds(at, 'X-Delete-At')
     if when <= now:
-        raise exc.HTTPBadRequest(body='X-Delete-At in past\n')
+        raise exc.HTTPBadRequest(body='X-Delete-At in past')
     return {'X-Delete-At': str(min(when, MAX_DELETE_AT))}
 
 
