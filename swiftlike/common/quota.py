@@ -1,0 +1,86 @@
+"""What the account and container quota filters share: checking a quota
+value a client sets, reading an account's or container's usage with a HEAD
+through the rest of the pipeline, and the size an upload adds.
+
+Neither filter may answer 413 to a request its sender could not make anyway:
+:func:`may_write` asks the auth filter first (so a stranger learns nothing
+of a quota, and cannot make the proxy look up usage for every request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from webob import Request, Response, exc
+
+from swiftlike.common import env_keys, subrequest
+from swiftlike.common.numbers import NumberError, parse_int
+from swiftlike.common.wsgi import WsgiApp
+
+#: Swift's answer to an upload over a quota.
+OVER_QUOTA: Final = 'Upload exceeds quota.'
+
+
+def check_value(name: str, value: str) -> None:
+    """A quota header's value: whole bytes or objects, ASCII digits, or
+    empty (removes the quota).
+
+    :raises HTTPBadRequest: naming the header
+    """
+    if value == '':
+        return
+    try:
+        parse_int(value, what=name)
+    except NumberError as err:
+        raise exc.HTTPBadRequest(body=f'Invalid {name}: {err}\n', content_type='text/plain') from None
+
+
+def stored_int(headers: Mapping[str, str], name: str) -> int | None:
+    """A quota or usage number as stored, or None if unset (or, having got
+    past :func:`check_value`, somehow not a number)."""
+    try:
+        return parse_int(headers.get(name) or None)
+    except NumberError:
+        return None
+
+
+def head(app: WsgiApp, environ: dict[str, Any], path: str) -> Response | None:
+    """The answer to a HEAD of ``path`` (text, ``/v1/...``) through ``app``
+    that no auth check refuses, or None if it is not a 2xx."""
+    env = subrequest.environ_for(environ, 'HEAD', path)
+    env[env_keys.AUTHORIZE] = lambda _req: None
+    env[env_keys.AUTHORIZE_OVERRIDE] = True
+    resp = Request(env).get_response(app)
+    subrequest.close(resp)
+    return resp if resp.status_int // 100 == 2 else None
+
+
+def may_write(req: Request, write_acl: str) -> bool:
+    """Whether the auth filter (if any) lets ``req`` write, under the
+    container's write ACL ``write_acl``."""
+    check = req.environ.get(env_keys.AUTHORIZE)
+    if check is None:
+        return True
+    req.environ[env_keys.ACL] = write_acl
+    return check(req) is None
+
+
+def upload_size(req: Request) -> int:
+    """The bytes a PUT adds (0 for a chunked upload, which is not known
+    before it is read: Swift checks it the same way)."""
+    return req.content_length or 0
+
+
+def over(quota: int | None, used: int | None, adding: int) -> bool:
+    """Whether ``used + adding`` would pass ``quota`` (no quota: never).
+
+    >>> over(10, 0, 10), over(10, 0, 11), over(None, 5, 5), over(0, None, 1)
+    (False, True, False, True)
+    """
+    return quota is not None and (used or 0) + adding > quota
+
+
+def too_large() -> Response:
+    """The 413 for an upload over a quota."""
+    return exc.HTTPRequestEntityTooLarge(body=OVER_QUOTA, content_type='text/plain')

@@ -1,0 +1,197 @@
+"""Account and container quotas through a whole cluster: who may set them,
+the 413 for an upload (PUT, COPY, copy by PUT) that would pass one, and the
+refusals of malformed values (Unicode digits, negative and huge numbers,
+NUL, invalid UTF-8)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from .hostile import NUMBERS, LogMarks, auth_token, send
+
+
+@pytest.fixture(scope='module')
+def port(cluster):
+    marks = LogMarks.now(cluster.logs)
+    yield cluster.proxy_port
+    assert marks.new_tracebacks() == {}
+
+
+@pytest.fixture(scope='module')
+def tokens(port):
+    return {name: auth_token(port, user, key)[0] for name, user, key in (
+        ('owner', 'test:tester', 'testing'), ('other', 'test2:tester2', 'testing2'),
+        ('reseller', 'admin:admin', 'admin'))}
+
+
+@pytest.fixture
+def call(port, tokens):
+    def do(who: str, method: str, path: str = '', headers=(), body: bytes = b'', account='AUTH_test'):
+        return send(port, method, f'/v1/{account}' + path, [('X-Auth-Token', tokens[who]), *headers], body)
+    return do
+
+
+#: (HTTP takes the spaces around a header value off: ' 5' arrives as '5')
+BAD_NUMBERS = [n for n in NUMBERS if n.strip() and not (n.strip().isascii() and n.strip().isdigit()
+                                                         and len(n) < 19)]
+
+
+def test_info_lists_both(port):
+    sections = json.loads(send(port, 'GET', '/info').body)
+    assert sections['account_quotas'] == {} and sections['container_quotas'] == {}
+
+
+# -- container quotas -----------------------------------------------------------------------
+
+def test_container_bytes_quota(call):
+    assert call('owner', 'PUT', '/cq-bytes', [('X-Container-Meta-Quota-Bytes', '10')]).status == 201
+    assert call('owner', 'PUT', '/cq-bytes/o', body=b'01234567890').status == 413
+    ans = call('owner', 'PUT', '/cq-bytes/o', body=b'0123456789')
+    assert ans.status == 201
+    assert call('owner', 'PUT', '/cq-bytes/p', body=b'x').status == 413
+    assert call('owner', 'PUT', '/cq-bytes/copy', [('X-Copy-From', '/cq-bytes/o')]).status == 413
+    assert call('owner', 'COPY', '/cq-bytes/o', [('Destination', 'cq-bytes/copy')]).status == 413
+    assert call('owner', 'PUT', '/cq-bytes/empty', body=b'').status == 201
+    assert call('owner', 'POST', '/cq-bytes', [('X-Container-Meta-Quota-Bytes', '')]).status == 204
+    assert call('owner', 'PUT', '/cq-bytes/p', body=b'x').status == 201
+
+
+def test_container_count_quota(call):
+    call('owner', 'PUT', '/cq-count', [('X-Container-Meta-Quota-Count', '2')])
+    for name in ('a', 'b'):
+        assert call('owner', 'PUT', f'/cq-count/{name}', body=b'x').status == 201
+    assert call('owner', 'PUT', '/cq-count/c', body=b'x').status == 413
+    call('owner', 'PUT', '/cq-copy-src')
+    call('owner', 'PUT', '/cq-copy-src/s', body=b'x')
+    assert call('owner', 'COPY', '/cq-copy-src/s', [('Destination', 'cq-count/s')]).status == 413
+    assert call('owner', 'DELETE', '/cq-count/a').status == 204
+    assert call('owner', 'PUT', '/cq-count/c', body=b'x').status == 201
+
+
+def test_a_stranger_gets_403_not_413(call):
+    call('owner', 'PUT', '/cq-strange', [('X-Container-Meta-Quota-Count', '0')])
+    assert call('other', 'PUT', '/cq-strange/o', body=b'x').status == 403
+    assert call('owner', 'PUT', '/cq-strange/o', body=b'x').status == 413
+
+
+def test_a_writer_through_an_acl_is_held_to_the_quota(call):
+    call('owner', 'PUT', '/cq-acl', [('X-Container-Meta-Quota-Bytes', '3'),
+                                     ('X-Container-Write', 'test2:tester2')])
+    assert call('other', 'PUT', '/cq-acl/o', body=b'abcd').status == 413
+    assert call('other', 'PUT', '/cq-acl/o', body=b'abc').status == 201
+
+
+@pytest.mark.parametrize('value', BAD_NUMBERS)
+@pytest.mark.parametrize('header', ['X-Container-Meta-Quota-Bytes', 'X-Container-Meta-Quota-Count'])
+def test_malformed_container_quotas_are_400(call, header, value):
+    call('owner', 'PUT', '/cq-bad')
+    ans = call('owner', 'POST', '/cq-bad', [(header, value)])
+    assert ans.status == 400, ans
+    assert call('owner', 'PUT', '/cq-bad2', [(header, value)]).status == 400
+
+
+@pytest.mark.parametrize('raw', [b'\xff', b'\xc2\xb2', b'1\x00', b'\x01'])
+def test_raw_bytes_in_container_quotas_are_400(call, raw):
+    call('owner', 'PUT', '/cq-raw')
+    assert call('owner', 'POST', '/cq-raw', [('X-Container-Meta-Quota-Bytes', raw)]).status == 400
+
+
+# -- account quotas -------------------------------------------------------------------------
+
+def settled(acct, objects: int, used: int) -> None:
+    """Wait until the account's stats show ``objects`` and ``used`` bytes.
+    Containers report them to the account later than the object writes (the
+    container-updater, not running here, or the container's next PUT, sent
+    here), so, as in Swift, an account quota acts on stats a moment old."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        acct('reseller', 'PUT', '/c')
+        headers = acct('reseller', 'HEAD').headers
+        if (headers.get('x-account-object-count'), headers.get('x-account-bytes-used')) == (
+                str(objects), str(used)):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f'account stats never reached {objects} objects, {used} bytes: {headers}')
+
+
+@pytest.fixture
+def quota_account(call):
+    """AUTH_quota with one 4-byte object; no quotas left afterwards."""
+    call('reseller', 'PUT', account='AUTH_quota')
+    call('reseller', 'PUT', '/c', account='AUTH_quota')
+    acct = lambda *args, **kw: call(*args, account='AUTH_quota', **kw)  # noqa: E731
+    listing = acct('reseller', 'GET', '/c').body.split()
+    for name in listing:
+        if name != b'four':
+            acct('reseller', 'DELETE', '/c/' + name.decode())
+    acct('reseller', 'PUT', '/c/four', body=b'four')
+    settled(acct, 1, 4)
+    yield acct
+    call('reseller', 'POST', account='AUTH_quota', headers=[
+        ('X-Account-Quota-Bytes', ''), ('X-Account-Quota-Count', ''), ('X-Account-Meta-Quota-Bytes', '')])
+
+
+def test_only_a_reseller_admin_sets_account_quotas(call):
+    for header in ('X-Account-Meta-Quota-Bytes', 'X-Account-Quota-Bytes', 'X-Account-Quota-Count',
+                   'X-Account-Quota-Bytes-Policy-Policy-0', 'X-Remove-Account-Meta-Quota-Bytes',
+                   'X-Remove-Account-Quota-Bytes', 'X-Remove-Account-Quota-Count-Policy-Policy-0'):
+        assert call('owner', 'POST', headers=[(header, '0')]).status == 403, header
+    assert call('owner', 'PUT', '/aq-none', body=b'').status == 201
+
+
+def test_reseller_admin_sets_shows_and_removes(call):
+    for header in ('X-Account-Quota-Bytes', 'X-Account-Quota-Count', 'X-Account-Quota-Count-Policy-Policy-0'):
+        assert call('reseller', 'POST', headers=[(header, '123')]).status == 204
+        assert call('owner', 'HEAD').headers[header.lower()] == '123'
+        remove = header.replace('X-', 'X-Remove-', 1)
+        assert call('reseller', 'POST', headers=[(remove, 't')]).status == 204
+        assert header.lower() not in call('owner', 'HEAD').headers
+        call('reseller', 'POST', headers=[(header, '7')])
+        assert call('reseller', 'POST', headers=[(header, '')]).status == 204
+        assert header.lower() not in call('owner', 'HEAD').headers
+    call('reseller', 'POST', headers=[('X-Account-Meta-Quota-Bytes', '5')])
+    assert call('owner', 'HEAD').headers['x-account-meta-quota-bytes'] == '5'
+    call('reseller', 'POST', headers=[('X-Remove-Account-Meta-Quota-Bytes', 't')])
+    assert 'x-account-meta-quota-bytes' not in call('owner', 'HEAD').headers
+    assert not any('sysmeta' in h for h in call('owner', 'HEAD').headers)
+
+
+@pytest.mark.parametrize('header', ['X-Account-Quota-Bytes', 'X-Account-Meta-Quota-Bytes'])
+def test_account_bytes_quota(quota_account, header):
+    assert quota_account('reseller', 'POST', headers=[(header, '10')]).status == 204
+    assert quota_account('reseller', 'PUT', '/c/big', body=b'1234567').status == 413
+    assert quota_account('reseller', 'PUT', '/c/fits', body=b'123456').status == 201
+    settled(quota_account, 2, 10)
+    assert quota_account('reseller', 'PUT', '/c/copy', [('X-Copy-From', '/c/four')]).status == 413
+    assert quota_account('reseller', 'COPY', '/c/four', [('Destination', 'c/x')]).status == 413
+    assert quota_account('reseller', 'DELETE', '/c/fits').status == 204
+    settled(quota_account, 1, 4)
+    assert quota_account('reseller', 'COPY', '/c/four', [('Destination', 'c/x')]).status == 201
+
+
+def test_account_count_quota(quota_account):
+    quota_account('reseller', 'POST', headers=[('X-Account-Quota-Count', '2')])
+    assert quota_account('reseller', 'PUT', '/c/two', body=b'').status == 201
+    settled(quota_account, 2, 4)
+    assert quota_account('reseller', 'PUT', '/c/three', body=b'').status == 413
+
+
+def test_account_quota_zero_refuses_everything(quota_account):
+    quota_account('reseller', 'POST', headers=[('X-Account-Quota-Bytes', '0')])
+    assert quota_account('reseller', 'PUT', '/c/empty', body=b'').status == 413    # already over
+
+
+@pytest.mark.parametrize('value', BAD_NUMBERS)
+@pytest.mark.parametrize('header', ['X-Account-Quota-Bytes', 'X-Account-Meta-Quota-Bytes',
+                                    'X-Account-Quota-Count-Policy-Policy-0'])
+def test_malformed_account_quotas_are_400(call, header, value):
+    assert call('reseller', 'POST', headers=[(header, value)]).status == 400
+    assert header.lower() not in call('owner', 'HEAD').headers
+
+
+@pytest.mark.parametrize('raw', [b'\xff', b'\xc2\xb2', b'1\x00', b'\x01'])
+def test_raw_bytes_in_account_quotas_are_400(call, raw):
+    assert call('reseller', 'POST', headers=[('X-Account-Quota-Bytes', raw)]).status == 400
