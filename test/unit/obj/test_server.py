@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import os
 import re
 import time
 from email.utils import formatdate
@@ -700,3 +702,138 @@ def test_hostile_put_only_headers_are_400(node, headers):
     resp = node.put(b'new', ts(2), **headers)
     assert resp.status_int == 400, resp.status
     assert not node.files() and node.async_pendings() == []
+
+
+# --- more damage on disk -----------------------------------------------------------------------
+
+def test_a_truncated_data_file_is_quarantined_not_served(node):
+    node.put(BIG, ts(1))
+    (data,) = node.files('.data')
+    os.truncate(data, len(BIG) - 5)
+    resp = node.call('GET', Range='bytes=0-9')
+    assert resp.status_int == 404 and BIG[:10] not in resp.body
+    assert len(node.quarantined()) == 1 and not node.files()
+
+
+def test_the_last_short_block_is_checked_too(corrupt_node):
+    (data,) = corrupt_node.files('.data')
+    with open(data, 'r+b') as fh:                         # block 4 holds bytes 262144..307199
+        fh.seek(len(BIG) - 3)
+        fh.write(bytes([BIG[-3] ^ 1]))
+    resp = corrupt_node.call('GET', Range='bytes=-10')
+    served, err = read_until_error(resp)
+    assert err is not None and served == b''
+
+
+def _drop_checksums(node: ObjectNode) -> None:
+    """Make the stored object look like one written before block checksums existed."""
+    from swiftlike.obj import metadata
+    (data,) = node.files('.data')
+    with open(data, 'r+b') as fh:
+        meta, length = metadata.read(fh.fileno())
+        stripped = {k: v for k, v in meta.items() if k not in (blocks.META_KEY, blocks.SIZE_KEY)}
+        metadata.write(fh.fileno(), stripped, length)
+
+
+def test_an_object_without_checksums_is_read_and_its_whole_body_still_md5_checked(node):
+    node.put(BIG, ts(1))
+    _drop_checksums(node)
+    assert node.call('GET').body == BIG                   # read unchecked, as stored by older versions
+    _corrupt(node)
+    resp = node.call('GET')                               # whole and under verify_get_max_bytes: MD5 first
+    assert resp.status_int == 404 and len(node.quarantined()) == 1
+
+
+def test_a_range_past_the_body_never_serves_trailer_metadata(node):
+    """Large metadata is kept after the body (see swiftlike.obj.metadata); the body ends where it starts."""
+    headers = {f'X_Object_Meta_K{n:02d}': 'v' * 100 for n in range(36)}
+    node.put(b'short body', ts(1), **headers)
+    (data,) = node.files('.data')
+    assert data.stat().st_size > 3000                     # the trailer is there
+    cases = (('bytes=0-99999', b'short body'), ('bytes=5-', b' body'), ('bytes=-99999', b'short body'))
+    for spec, want in cases:
+        resp = node.call('GET', Range=spec)
+        assert (resp.status_int, resp.body) == (206, want), spec
+    assert node.call('GET', Range='bytes=10-').status_int == 416
+    assert node.call('GET').body == b'short body'
+
+
+# --- more refusals before the body is read ------------------------------------------------------
+
+@pytest.mark.parametrize('headers', [
+    {'X_Delete_At': '１'}, {'X_Object_Meta_Big': 'v' * 257}, {'Content_Type': 'a\x00b'},
+    {'X_Timestamp': '-1'}, {'X_Container_Host': 'h:1'},
+], ids=repr)
+def test_bad_headers_are_400_before_reading_the_body(node, headers):
+    body = UnreadInput(b'x' * 10)
+    sent = {'X_Timestamp': ts(1), 'Content_Type': 'text/plain', 'Expect': '100-continue', **headers}
+    resp = node.call('PUT', environ={'wsgi.input': body, 'CONTENT_LENGTH': '10'}, **sent)
+    assert resp.status_int == 400 and body.taken == 0
+    assert not node.files()
+
+
+def test_a_sysmeta_only_post_keeps_user_metadata_and_delete_at(node):
+    node.put(b'x', ts(1), X_Object_Meta_A='1', X_Delete_At=str(BASE + 500), X_Object_Sysmeta_S='old')
+    resp = node.call('POST', X_Timestamp=ts(2), X_Backend_Sysmeta_Only='true', X_Object_Sysmeta_S='new',
+                     X_Object_Meta_A='ignored')
+    assert resp.status_int == 202
+    head = node.call('HEAD')
+    assert head.headers['X-Object-Meta-A'] == '1' and head.headers['X-Delete-At'] == str(BASE + 500)
+    assert head.headers['X-Object-Sysmeta-S'] == 'new'
+
+
+# --- REPLICATE and SYNC bodies -----------------------------------------------------------------
+
+@pytest.mark.parametrize('body', [
+    b'nope', b'\xff', b'[]', b'{"op": "sync"}', b'{"suffixes": "abc"}', b'{"suffixes": ["ABC"]}',
+    b'{"suffixes": ["../"]}', b'{"suffixes": [1]}', b'[' * 100000,
+], ids=lambda b: b[:30].decode('latin-1'))
+def test_replicate_refuses_bad_bodies_with_400(node, body):
+    node.put(b'x', ts(1))
+    assert node.call('REPLICATE', '/sda/1', body=body).status_int == 400
+
+
+@pytest.mark.parametrize('path', ['/sda/1/xyz', '/sda/1/abc-../', '/sda/x', '/sda/1/ab', '/sda'])
+def test_replicate_refuses_bad_paths_with_400(node, path):
+    assert node.call('REPLICATE', path).status_int == 400
+
+
+def test_replicate_lists_suffixes_of_stored_objects(node):
+    node.put(b'x', ts(1))
+    hashes = node.call('REPLICATE', '/sda/1').json
+    (suffix,) = hashes
+    assert node.files()[0].parent.parent.name == suffix
+    files = node.call('REPLICATE', '/sda/1', body=json.dumps({'suffixes': [suffix]}).encode()).json
+    assert list(files.values()) == [[f'{ts(1)}.data']]
+
+
+def _sync(node: ObjectNode, meta: dict | bytes, data: bytes = b'', kind: str = 'data', **headers: str):
+    raw = meta if isinstance(meta, bytes) else json.dumps(meta).encode()
+    sent = {'X_Backend_Sync_Kind': kind, 'X_Backend_Sync_Meta_Length': str(len(raw)), **headers}
+    return node.call('SYNC', body=raw + data, **sent)
+
+
+@pytest.mark.parametrize(('meta', 'headers'), [
+    (b'not json', {}), ({'name': '/a/c/other', 'X-Timestamp': ts(1)}, {}), ({'name': '/a/c/o'}, {}),
+    ({'name': '/a/c/o', 'X-Timestamp': '１'}, {}), ({'name': '/a/c/o', 'X-Timestamp': ts(1), 'n': 5}, {}),
+    ({'name': '/a/c/o', 'X-Timestamp': ts(1), 'Content-Length': '-1'}, {}),
+    ({'name': '/a/c/o', 'X-Timestamp': ts(1), 'Content-Length': '1'}, {'X_Backend_Sync_Kind': 'nope'}),
+    ({'name': '/a/c/o', 'X-Timestamp': ts(1), 'Content-Length': '1'}, {'X_Backend_Sync_Meta_Length': '-1'}),
+    ({'name': '/a/c/o', 'X-Timestamp': ts(1), 'Content-Length': '1'}, {'X_Backend_Sync_Meta_Length': '１'}),
+    ({'name': '/a/c/o', 'X-Timestamp': ts(1), 'Content-Length': '1'},
+     {'X_Backend_Sync_Meta_Length': '99999'}),
+    ({'name': '/a/c/o', 'X-Timestamp': ts(1), 'ETag': 'x'}, {'X_Backend_Sync_Kind': 'meta'}),
+], ids=repr)
+def test_sync_refuses_bad_metadata_with_400(node, meta, headers):
+    assert _sync(node, meta, b'x', **headers).status_int == 400
+    assert not node.files()
+
+
+def test_sync_stores_a_file_that_matches_and_refuses_one_that_does_not(node):
+    meta = {'name': '/a/c/o', 'X-Timestamp': ts(1), 'Content-Length': '5', 'Content-Type': 'a/b',
+            'ETag': hashlib.md5(b'hello').hexdigest()}
+    assert _sync(node, {**meta, 'ETag': '0' * 32}, b'hello').status_int == 422
+    assert not node.files()
+    assert _sync(node, meta, b'hello').status_int == 201
+    assert node.call('GET', Range='bytes=1-3').body == b'ell'           # its own block checksums work
+    assert _sync(node, meta, b'hello').status_int == 409
