@@ -9,6 +9,24 @@ from urllib.parse import parse_qsl
 from webob import Request, exc
 
 
+def _pairs(req: Request) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(req.environ.get('QUERY_STRING', ''), keep_blank_values=True, errors='strict')
+    except (UnicodeDecodeError, ValueError):
+        raise exc.HTTPBadRequest(body='Query string is not valid UTF-8\n') from None
+
+
+def has(req: Request, name: str) -> bool:
+    """Whether the query string names ``name`` (with a value or not).
+
+    >>> has(Request.blank('/?a&b=1'), 'a'), has(Request.blank('/?b=1'), 'a')
+    (True, False)
+
+    :raises HTTPBadRequest: if the query string is not valid UTF-8
+    """
+    return any(key == name for key, _ in _pairs(req))
+
+
 def param(req: Request, name: str, default: str = '') -> str:
     """The last value of ``name`` in the query string, as text.
 
@@ -17,12 +35,8 @@ def param(req: Request, name: str, default: str = '') -> str:
 
     :raises HTTPBadRequest: if the query string is not valid UTF-8 or has a NUL
     """
-    try:
-        pairs = parse_qsl(req.environ.get('QUERY_STRING', ''), keep_blank_values=True, errors='strict')
-    except (UnicodeDecodeError, ValueError):
-        raise exc.HTTPBadRequest(body='Query string is not valid UTF-8\n') from None
     value = default
-    for key, found in pairs:
+    for key, found in _pairs(req):
         if key == name:
             value = found
     if '\x00' in value:

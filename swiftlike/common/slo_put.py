@@ -63,6 +63,31 @@ def is_manifest(headers: Any) -> bool:
     return str(headers.get(SLO_HEADER, '')).lower() in ('true', '1', 'yes')
 
 
+def as_put_body(stored: bytes) -> bytes:
+    """A stored manifest (``name``, ``hash``, ``bytes``...) as the list a client PUTs
+    (``path``, ``etag``, ``size_bytes``, ``range``, or ``data``): ``?format=raw``, and
+    what a COPY of the manifest itself stores again.
+
+    >>> as_put_body(b'[{"name": "/c/o", "hash": "e", "bytes": 3, "last_modified": "x"}, {"data": "YQ=="}]')
+    b'[{"path": "/c/o", "etag": "e", "size_bytes": 3}, {"data": "YQ=="}]'
+
+    :raises ValueError: if ``stored`` is not a list of segment entries
+    """
+    entries = json.loads(stored)
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError('not a manifest')
+    out: list[dict[str, Any]] = []
+    for entry in entries:
+        if 'data' in entry:
+            out.append({'data': entry['data']})
+            continue
+        item = {'path': entry['name'], 'etag': entry['hash'], 'size_bytes': entry['bytes']}
+        if 'range' in entry:
+            item['range'] = entry['range']
+        out.append(item)
+    return json.dumps(out).encode('utf-8')
+
+
 def _bad(message: str) -> exc.HTTPBadRequest:
     return exc.HTTPBadRequest(body=message.rstrip('\n') + '\n', content_type='text/plain')
 

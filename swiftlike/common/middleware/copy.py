@@ -74,16 +74,25 @@ class Copy(Middleware):
         ranged = {'Range': req.headers['Range']} if 'Range' in req.headers else {}
         link_itself = query.param(req, 'symlink') == 'get'
         version = query.param(req, 'version-id')         # COPY of an object version (object_versioning)
+        part = query.param(req, 'part-number')           # one part of a static large object
+        manifest_itself = query.param(req, 'multipart-manifest') == 'get'
         source_query = '&'.join(q for q in ('symlink=get' if link_itself else '',
-                                            f'version-id={quote(version)}' if version else '') if q)
+                                            f'version-id={quote(version)}' if version else '',
+                                            f'part-number={quote(part)}' if query.has(req, 'part-number')
+                                            else '',
+                                            'multipart-manifest=get&format=raw' if manifest_itself else '')
+                                if q)
         source = subrequest.call(self.app, req.environ, 'GET',
                                  subrequest.object_path(account, src_container, src_obj), headers=ranged,
                                  query=source_query)
         if source.status_int not in (200, 206):
             return source
         headers = self._put_headers(req, source)
+        # a manifest itself (as a client would PUT it) is stored again as a manifest
+        put_query = 'multipart-manifest=put' if manifest_itself and is_manifest(source.headers) else ''
         put = subrequest.call(self.app, req.environ, 'PUT', subrequest.path_of(req), headers=headers,
-                              length=source.content_length, body=subrequest.IterReader(source.app_iter))
+                              length=source.content_length, body=subrequest.IterReader(source.app_iter),
+                              query=put_query)
         subrequest.close(source)
         put.headers['X-Copied-From'] = subrequest.quoted(f'{src_container}/{src_obj}')
         if account != target[0]:
@@ -107,7 +116,8 @@ class Copy(Middleware):
                 headers[key] = source.headers[key]
         if not req.headers.get('Content-Type'):
             headers['Content-Type'] = source.headers.get('Content-Type', 'application/octet-stream')
-        if source.status_int == 200 and not is_manifest(source.headers) and source.etag:
+        joined = is_manifest(source.headers) or 'X-Object-Manifest' in source.headers   # ETag not an MD5
+        if source.status_int == 200 and not joined and source.etag:
             headers['ETag'] = source.etag.strip('"')
         return headers
 

@@ -11,16 +11,17 @@ swiftlike.common.slo_get for reading one).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import partial
 from typing import Any
 
 from webob import Request, Response, exc
 
-from swiftlike.common import info, query, slo_segments, subrequest
+from swiftlike.common import info, query, slo_parts, slo_segments, subrequest
 from swiftlike.common.concurrency import run_batches
 from swiftlike.common.slo_get import manifest_response
-from swiftlike.common.slo_put import SLO_HEADER, SloConf, is_manifest, put_manifest
+from swiftlike.common.slo_put import SLO_HEADER, SloConf, as_put_body, is_manifest, put_manifest
 from swiftlike.common.wsgi import Middleware
 
 
@@ -57,9 +58,16 @@ class Slo(Middleware):
         if not is_manifest(resp.headers):
             return resp
         if mode == 'get':
+            if query.param(req, 'format') == 'raw':
+                return _raw(req, resp)
             resp.headers['Content-Type'] = 'application/json; charset=utf-8'
             return resp
-        return manifest_response(self.app, req, resp)
+        try:
+            part = slo_parts.requested(req)
+        except exc.HTTPException:
+            subrequest.close(resp)
+            raise
+        return manifest_response(self.app, req, resp, part)
 
     def _delete(self, req: Request, target: tuple[str, str, str]) -> Response:
         path = subrequest.object_path(*target)
@@ -114,6 +122,23 @@ class Slo(Middleware):
                                              depth + 1)
             names.append(str(seg['name']))
         return names
+
+
+def _raw(req: Request, resp: Response) -> Response:
+    """``?multipart-manifest=get&format=raw``: the manifest as a client would PUT it, with
+    the object's own Content-Type (what a COPY of the manifest itself stores again)."""
+    if req.method == 'HEAD' or resp.status_int != 200:
+        return resp
+    try:
+        body = as_put_body(b''.join(resp.app_iter))
+    except (ValueError, KeyError, TypeError):
+        return exc.HTTPInternalServerError(body='unreadable large-object manifest\n')
+    finally:
+        subrequest.close(resp)
+    headers = [(k, v) for k, v in resp.headerlist if k.lower() not in ('content-length', 'etag')]
+    out = Response(status=200, headerlist=headers, body=body)
+    out.etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    return out
 
 
 filter_factory = Slo.factory
