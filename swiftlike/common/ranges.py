@@ -70,6 +70,8 @@ def parse_range(header: str | None, length: int) -> list[tuple[int, int]] | None
     (True, True)
     >>> parse_range('bytes=' + ','.join(f'{n}-{n}' for n in range(51)), 100) is None
     True
+    >>> parse_range('bytes=-5', 0) is None        # no '0--1/0': the whole empty body
+    True
 
     :raises RangeNotSatisfiable: if every range starts past the end
     """
@@ -87,6 +89,8 @@ def parse_range(header: str | None, length: int) -> list[tuple[int, int]] | None
             return None
     if not ranges:
         raise RangeNotSatisfiable(f'no range of {header[:100]!r} is within {length} bytes')
+    if not length:          # a suffix range of an empty body: the whole (empty) body, as Swift
+        return None
     return None if _egregious(ranges) else ranges
 
 

@@ -245,6 +245,20 @@ def test_hostile_or_egregious_ranges_get_the_whole_body(node, spec):
     assert (resp.status_int, resp.body) == (200, BODY)
 
 
+@pytest.mark.parametrize(('spec', 'status'), [
+    ('bytes=-5', 200), ('bytes=-5,-3', 200), ('bytes=0-', 416), ('bytes=0-0', 416), ('bytes=-0', 416),
+])
+def test_ranges_of_an_empty_object(node, spec, status):
+    """As Swift: a suffix range of nothing is the whole (empty) body, never '206 bytes 0--1/0'."""
+    node.put(b'', ts(1))
+    resp = node.call('GET', Range=spec)
+    assert resp.status_int == status, resp.headers.get('Content-Range')
+    if status == 200:
+        assert resp.body == b'' and 'Content-Range' not in resp.headers
+    else:
+        assert resp.headers['Content-Range'] == 'bytes */0'
+
+
 def test_a_huge_range_header_is_not_a_5xx(node):
     node.put(BODY, ts(1))
     resp = node.call('GET', Range='bytes=' + ','.join(['0-0'] * 20000))
