@@ -5,7 +5,8 @@ joined in name order (found by listing the container as the client, at
 read time). ``swift upload -S <size>`` without ``--use-slo`` stores these.
 
 - The joined object's ETag is the MD5 of its segments' ETags (quoted, as
-  Swift's); its size their sum. Ranges and conditional requests apply to it.
+  Swift's); its size their sum. Ranges and conditional requests apply to it
+  (a request for several ranges gets the whole object, 200, as Swift's).
 - ``?multipart-manifest=get`` returns the manifest object itself.
 - A PUT's ``X-Object-Manifest`` must be ``<container>/<prefix>`` (400 otherwise).
 """
@@ -96,6 +97,8 @@ class Dlo(Middleware):
         if first.status_int != 200:                         # the manifest itself met a Range or condition
             subrequest.close(first)
             first = subrequest.call(self.app, req.environ, 'HEAD', subrequest.path_of(req))
+        if ',' in req.headers.get('Range', ''):
+            del req.headers['Range']        # as Swift's: several ranges of a DLO get the whole object (200)
         return joined_response(self.app, req, first, segments, size=sum(s['bytes'] for s in segments),
                                etag=etag)
 
