@@ -18,6 +18,9 @@ from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.backend import Backend, BackendResult, best_response, iter_nodes, quorum_size
 from swiftlike.proxy.conf import ProxyServerConf
 
+#: ``X-Remove-<header>`` asks to remove these account and container headers (never sysmeta).
+REMOVABLE: Final = ('x-remove-account-meta-', 'x-remove-container-meta-', 'x-remove-container-read',
+                    'x-remove-container-write', 'x-remove-container-sync-to', 'x-remove-container-sync-key')
 #: Response headers never passed from a backend to the client.
 HOP_BY_HOP: Final = {'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date',
                      'server', 'te', 'trailer', 'upgrade'}
@@ -51,11 +54,15 @@ class VPath:
 
 
 def backend_headers(req: Request, timestamp: Timestamp | None = None, **extra: str) -> dict[str, str]:
-    """Headers for backend requests: the client's end-to-end headers, the
-    transaction id, and an X-Timestamp for writes."""
+    """Headers for backend requests: the client's end-to-end headers (an
+    ``X-Remove-Container-Meta-*`` and the like as the header itself, empty),
+    the transaction id, and an X-Timestamp for writes."""
     skip = {'host', 'content-length', 'transfer-encoding', 'connection', 'x-auth-token',
             'x-storage-token', 'expect'}
     headers = {k: v for k, v in req.headers.items() if k.lower() not in skip}
+    for key in [k for k in headers if k.lower().startswith(REMOVABLE)]:
+        del headers[key]
+        headers['X-' + key[len('X-Remove-'):]] = ''       # an empty value removes it, as Swift
     headers['X-Trans-Id'] = req.environ.get(env_keys.TXN_ID, '-')
     if timestamp is not None:
         headers['X-Timestamp'] = timestamp.internal

@@ -1,0 +1,165 @@
+"""Cross-origin resource sharing for the Swift API, as Swift's proxy has it:
+a container's ``X-Container-Meta-Access-Control-Allow-Origin`` (origins,
+space-separated, or ``*``), ``-Max-Age`` and ``-Expose-Headers`` decide.
+
+- ``OPTIONS`` (a browser's preflight) is answered here, before any auth:
+  200 with ``Access-Control-Allow-Origin``/``-Methods``/``-Headers``
+  (``-Max-Age``) when the origin is allowed and the method is one the path
+  takes, else 401. Without an ``Origin`` it is 200 with ``Allow``.
+- Any other request with an ``Origin`` gets ``Access-Control-Allow-Origin``
+  and ``Access-Control-Expose-Headers`` (the usual headers, the answer's
+  user metadata, the container's and the operator's list) on its answer;
+  with ``strict_cors_mode`` (the default) only when the origin is allowed.
+- ``cors_allow_origin`` and ``cors_expose_headers`` add origins and headers
+  for every container; ``GET /info`` shows ``strict_cors_mode`` in its
+  ``swift`` section, where Swift's clients read it.
+
+A filter rather than proxy code so that preflights (which carry no token)
+never reach the auth filter: it sits after s3api (whose S3 requests it
+leaves alone) and before tempurl, formpost and tempauth. Never changes a
+status other than its own OPTIONS answers, never stores anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from webob import Request, Response
+
+from swiftlike.common import container_meta, info, subrequest
+from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.request import split_path
+from swiftlike.common.wsgi import Middleware
+
+#: Headers a browser may always read from an answer (Swift's list).
+EXPOSED: Final = ('cache-control', 'content-language', 'content-type', 'expires', 'last-modified',
+                  'pragma', 'etag', 'x-timestamp', 'x-trans-id', 'x-openstack-request-id')
+_TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
+_METHODS: Final = {3: ('COPY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'),
+                   2: ('DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'),
+                   1: ('GET', 'HEAD', 'OPTIONS', 'POST')}
+
+
+@dataclass(frozen=True)
+class CorsConf:
+    """``[filter:cors]``."""
+
+    #: Only answers to allowed origins carry CORS headers (else every Origin is echoed).
+    strict_cors_mode: bool = True
+    #: Origins (comma-separated) allowed for every container.
+    cors_allow_origin: str = ''
+    #: Headers (comma-separated) every answer to a cross-origin request exposes.
+    cors_expose_headers: str = ''
+
+
+def _tokens(text: str, sep: str | None = None) -> list[str]:
+    return [t.strip() for t in text.split(sep) if t.strip()]
+
+
+def _parts(req: Request) -> tuple[str, ...] | None:
+    """``(account[, container[, object]])`` of a ``/v1`` path, else None."""
+    try:
+        version, *rest = split_path(subrequest.path_of(req), 2, 4, rest_with_last=True)
+    except (ConstraintError, UnicodeDecodeError):
+        return None
+    names = tuple(p for p in rest if p)
+    return names if version in ('v1', 'v1.0') and names else None
+
+
+class Cors(Middleware):
+    """The cors filter."""
+
+    conf_class = CorsConf
+
+    def __init__(self, app: object, conf: CorsConf | None = None) -> None:
+        super().__init__(app, conf or CorsConf())  # type: ignore[arg-type]
+        self.strict: bool = self.conf.strict_cors_mode
+        self.origins = set(_tokens(self.conf.cors_allow_origin, ','))
+        self.expose = {h.lower() for h in _tokens(self.conf.cors_expose_headers, ',') if _TOKEN.fullmatch(h)}
+
+    def process_request(self, req: Request) -> Response | None:
+        if info.is_info(req.environ):
+            return self._info(req)
+        parts = _parts(req)
+        if parts is None or req.headers.get('Authorization', '').startswith('AWS'):
+            return None
+        if req.method == 'OPTIONS':
+            return self._preflight(req, parts)
+        origin = req.headers.get('Origin')
+        if len(parts) == 2 and req.method in ('PUT', 'POST', 'DELETE'):
+            resp = req.get_response(self.app)
+            container_meta.forget(req.environ, *parts)
+        elif origin:
+            resp = req.get_response(self.app)
+        else:
+            return None
+        if origin:
+            self._decorate(req, resp, origin, self._settings(req, parts))
+        return resp
+
+    def _settings(self, req: Request, parts: tuple[str, ...]) -> dict[str, str]:
+        """The container's CORS metadata (``allow-origin``, ``max-age``, ``expose-headers``)."""
+        if len(parts) < 2:
+            return {}
+        meta = container_meta.read(self.app, req.environ, parts[0], parts[1])
+        return {k[len('access-control-'):]: v for k, v in meta.items() if k.startswith('access-control-')}
+
+    def _allowed(self, settings: dict[str, str], origin: str) -> bool:
+        allowed = self.origins | set(_tokens(settings.get('allow-origin', '')))
+        return origin in allowed or '*' in allowed
+
+    def _preflight(self, req: Request, parts: tuple[str, ...]) -> Response:
+        methods = _METHODS[len(parts)]
+        resp = Response(status=200, headers={'Allow': ', '.join(methods)}, body=b'')
+        origin = req.headers.get('Origin')
+        if not origin:
+            return resp
+        settings = self._settings(req, parts)
+        wanted_method = req.headers.get('Access-Control-Request-Method')
+        if wanted_method not in methods or not self._allowed(settings, origin):
+            resp.status = 401
+            return resp
+        resp.headers['Access-Control-Allow-Origin'] = \
+            '*' if settings.get('allow-origin', '').strip() == '*' else origin
+        resp.headers['Access-Control-Allow-Methods'] = ', '.join(methods)
+        max_age = settings.get('max-age', '').strip()
+        if max_age.isascii() and max_age.isdigit() and len(max_age) <= 10:
+            resp.headers['Access-Control-Max-Age'] = max_age
+        wanted = [h for h in _tokens(req.headers.get('Access-Control-Request-Headers', ''), ',')
+                  if _TOKEN.fullmatch(h)]
+        if wanted:
+            resp.headers['Access-Control-Allow-Headers'] = ', '.join(wanted)
+        return resp
+
+    def _decorate(self, req: Request, resp: Response, origin: str, settings: dict[str, str]) -> None:
+        """Add the CORS headers of an actual (not preflight) request's answer."""
+        if self.strict and not self._allowed(settings, origin):
+            return
+        if 'Access-Control-Expose-Headers' not in resp.headers:
+            exposed = set(EXPOSED) | self.expose
+            exposed |= {k.lower() for k in resp.headers
+                        if k.lower().startswith(('x-container-meta-', 'x-object-meta-'))}
+            exposed |= {h.lower() for h in _tokens(settings.get('expose-headers', '')) if _TOKEN.fullmatch(h)}
+            resp.headers['Access-Control-Expose-Headers'] = ', '.join(sorted(exposed))
+        if 'Access-Control-Allow-Origin' not in resp.headers:
+            resp.headers['Access-Control-Allow-Origin'] = \
+                '*' if settings.get('allow-origin', '').strip() == '*' else origin
+
+    def _info(self, req: Request) -> Response:
+        """/info, with ``strict_cors_mode`` in its ``swift`` section (the proxy app writes that section)."""
+        resp = req.get_response(self.app)
+        if resp.status_int != 200 or req.method != 'GET':
+            return resp
+        try:
+            body = json.loads(resp.body)
+            body['swift']['strict_cors_mode'] = self.strict
+        except (ValueError, KeyError, TypeError):
+            return resp
+        resp.body = json.dumps(body).encode()
+        return resp
+
+
+filter_factory = Cors.factory
