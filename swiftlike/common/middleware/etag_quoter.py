@@ -1,0 +1,112 @@
+"""RFC 7232 entity tags (``ETag: "<md5>"``, quoted) in object answers, for
+the accounts and containers that ask: ``X-Container-Rfc-Compliant-Etags:
+true`` on a container, or ``X-Account-Rfc-Compliant-Etags: true`` on an
+account (a container's ``false`` turns it off under an account's
+``true``); ``enable_by_default`` is the answer when neither says. The
+setting is kept as system metadata (``X-Container-Meta-Rfc-Compliant-Etags``
+is read too, where the container has no setting of its own).
+
+Sits right after cache (and domain_remap), so every ETag answered for a
+Swift API object path, however made below, passes it. Only ever adds the
+quotes; never changes anything stored but the setting itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from webob import Request, Response, exc
+
+from swiftlike.common import container_meta, info, subrequest
+from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.request import split_path
+from swiftlike.common.wsgi import Middleware
+
+SETTING: Final = 'Rfc-Compliant-Etags'
+_TRUE: Final = ('true', '1', 'yes', 'on', 't', 'y')
+_FALSE: Final = ('false', '0', 'no', 'off', 'f', 'n')
+
+
+@dataclass(frozen=True)
+class EtagQuoterConf:
+    """``[filter:etag_quoter]``."""
+
+    #: Quote object ETags where neither the container nor the account says.
+    enable_by_default: bool = False
+
+
+def _parts(req: Request) -> tuple[str, ...] | None:
+    """``(account[, container[, object]])`` of a ``/v1`` path, else None."""
+    try:
+        version, *rest = split_path(subrequest.path_of(req), 2, 4, rest_with_last=True)
+    except (ConstraintError, UnicodeDecodeError):
+        return None
+    names = tuple(p for p in rest if p)
+    return names if version in ('v1', 'v1.0') and names else None
+
+
+def _flag(value: str | None) -> bool | None:
+    text = (value or '').strip().lower()
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
+class EtagQuoter(Middleware):
+    """The etag_quoter filter."""
+
+    conf_class = EtagQuoterConf
+
+    @property
+    def by_default(self) -> bool:
+        return bool((self.conf or EtagQuoterConf()).enable_by_default)
+
+    def process_request(self, req: Request) -> Response | None:
+        if info.is_info(req.environ):
+            info.add(req.environ, 'etag_quoter', {'enable_by_default': self.by_default})
+            return None
+        parts = _parts(req)
+        if parts is None:
+            return None
+        if len(parts) == 3:
+            resp = req.get_response(self.app)
+            etag = resp.headers.get('ETag')
+            if etag and not etag.startswith(('"', 'W/"')) and self._wanted(req, parts):
+                resp.headers['ETag'] = f'"{etag}"'
+            return resp
+        kind = 'Account' if len(parts) == 1 else 'Container'
+        if req.method in ('PUT', 'POST'):
+            return self._write(req, kind, parts)
+        if req.method in ('GET', 'HEAD'):
+            resp = req.get_response(self.app)
+            stored = resp.headers.get(f'X-{kind}-Sysmeta-{SETTING}')
+            if stored:
+                resp.headers[f'X-{kind}-{SETTING}'] = stored
+            return resp
+        return None
+
+    def _write(self, req: Request, kind: str, parts: tuple[str, ...]) -> Response:
+        """A PUT or POST of an account or container: its setting kept as sysmeta."""
+        given = req.headers.get(f'X-{kind}-{SETTING}')
+        if given is not None:
+            del req.headers[f'X-{kind}-{SETTING}']
+            value = _flag(given)
+            if value is None and given.strip():
+                return exc.HTTPBadRequest(body=f'X-{kind}-{SETTING} must be true or false\n')
+            req.headers[f'X-{kind}-Sysmeta-{SETTING}'] = '' if value is None else str(value).lower()
+        resp = req.get_response(self.app)
+        container_meta.forget(req.environ, *parts)
+        return resp
+
+    def _wanted(self, req: Request, parts: tuple[str, ...]) -> bool:
+        """Whether the object's container (else its account, else the default) asks for quotes."""
+        key = SETTING.lower()
+        container = container_meta.headers_of(self.app, req.environ, parts[0], parts[1])
+        for value in (container.get(f'x-container-sysmeta-{key}'), container.get(f'x-container-meta-{key}')):
+            if _flag(value) is not None:
+                return bool(_flag(value))
+        account = container_meta.headers_of(self.app, req.environ, parts[0])
+        found = _flag(account.get(f'x-account-sysmeta-{key}'))
+        return self.by_default if found is None else found
+
+
+filter_factory = EtagQuoter.factory
