@@ -235,7 +235,7 @@ def test_listing_formats(filled):
 
 @pytest.mark.parametrize(('query', 'status'), [
     ('limit=10001', 412), ('limit=' + '9' * 40, 412), ('marker=%FF', 412), ('prefix=%C3', 412),
-    ('prefix=%00', 400), ('delimiter=%00', 400), ('format=bogus', 400), ('format=%00', 400),
+    ('prefix=%00', 400), ('delimiter=%00', 400), ('format=%00', 400),
 ])
 def test_hostile_listing_queries_are_4xx(filled, query, status):
     resp = call(filled, 'GET', f'{PATH}?{query}')

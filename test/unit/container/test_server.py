@@ -212,7 +212,7 @@ def test_listing_queries(filled, query, expected):
 
 @pytest.mark.parametrize(('query', 'status'), [
     ('limit=10001', 412), ('limit=' + '9' * 40, 412), ('marker=%FF', 412), ('prefix=%C3', 412),
-    ('end_marker=%ED%A0%80', 412), ('prefix=%00', 400), ('delimiter=%00', 400), ('format=bogus', 400),
+    ('end_marker=%ED%A0%80', 412), ('prefix=%00', 400), ('delimiter=%00', 400),
     ('format=%00', 400),
 ])
 def test_hostile_listing_queries_are_4xx(filled, query, status):
@@ -240,6 +240,13 @@ def test_listing_formats(filled):
     empty = call(filled, 'GET', f'{PATH}?prefix=zz')
     assert empty.status_int == 204 and empty.body == b''
     assert call(filled, 'GET', f'{PATH}?prefix=zz&format=json').body == b'[]'
+
+
+@pytest.mark.xfail(strict=True, reason="differs from Swift: an unknown ?format= is 400 here; Swift's "
+                                        'listing_formats answers it as plain text')
+def test_an_unknown_format_is_a_plain_listing_as_swift(filled):
+    resp = call(filled, 'GET', f'{PATH}?format=bogus&prefix=b/')
+    assert (resp.status_int, resp.body) == (200, b'b/1\nb/2\nb/3/x\n')
 
 
 def test_listing_escapes_names_in_xml(app):
