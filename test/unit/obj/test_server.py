@@ -117,6 +117,15 @@ def test_post_not_newer_than_the_data_is_409(node, when):
     assert node.call('HEAD').headers['X-Object-Meta-A'] == '1'
 
 
+def test_a_delete_between_the_data_and_a_newer_post_is_taken(node):
+    """As Swift: a DELETE is ordered against the data's timestamp, not a later POST's."""
+    node.put(b'data', ts(1))
+    node.call('POST', X_Timestamp=ts(3), X_Object_Meta_A='1')
+    assert node.call('DELETE', X_Timestamp=ts(2)).status_int == 204
+    assert node.call('GET').status_int == 404
+    assert node.put(b'again', ts(2)).status_int == 409
+
+
 def test_post_to_a_missing_or_deleted_object_is_404(node):
     assert node.call('POST', X_Timestamp=ts(1)).status_int == 404
     node.put(b'x', ts(2))
@@ -665,6 +674,11 @@ def test_a_delete_at_queues_the_expirer_entry_even_when_unreachable(node):
     assert pending.container == expiring.container_for(at)
     assert pending.obj == expiring.entry_name(at, 'a', 'c', 'o')
     assert pending.targets[0].port == port
+    later = at + 86400
+    assert node.call('POST', X_Timestamp=ts(2), X_Delete_At=str(later),
+                     **_targets(port, kind='Delete-At')).status_int == 202
+    assert sorted(p.container for p in node.async_pendings()) == sorted(
+        [expiring.container_for(at), expiring.container_for(later)])
 
 
 def _container_app(tmp_path):
