@@ -85,6 +85,15 @@ def test_timestamp_offsets_order_writes_at_the_same_instant(node):
     assert node.call('DELETE', X_Timestamp=base.internal).status_int == 409
 
 
+def test_the_largest_timestamp_outranks_everything(node):
+    top = '9999999999.99999_ffffffffffffffff'
+    assert node.put(b'last word', top).status_int == 201
+    assert node.put(b'x', '9999999999.99999_fffffffffffffffe').status_int == 409
+    assert node.call('DELETE', X_Timestamp='9999999999.99999').status_int == 409
+    assert node.call('POST', X_Timestamp=top).status_int == 409
+    assert node.call('GET').headers['X-Timestamp'] == top
+
+
 def test_delete_older_than_data_is_409_and_keeps_it(node):
     node.put(b'keep', ts(5))
     assert node.call('DELETE', X_Timestamp=ts(4)).status_int == 409
@@ -339,6 +348,21 @@ def test_a_ranged_get_touching_the_bad_block_serves_none_of_it(corrupt_node, spe
     served, err = read_until_error(resp)
     assert err is not None and served == b''
     assert len(corrupt_node.quarantined()) == 1
+
+
+@pytest.mark.parametrize('spec', ['bytes=5-2', 'items=0-1',
+                                  'bytes=' + ','.join(f'{n}-{n}' for n in range(60))])
+def test_a_range_ignored_for_the_whole_body_is_still_checked(tmp_path, spec):
+    """A Range header the server ignores (malformed, egregious) skips verify-first;
+    the body still stops short at the bad block."""
+    node = ObjectNode(tmp_path, BASE)                 # verify_get_max_bytes covers BIG, but a Range is sent
+    node.put(BIG, ts(1))
+    _corrupt(node)
+    resp = node.call('GET', Range=spec)
+    assert resp.status_int == 200
+    served, err = read_until_error(resp)
+    assert err is not None and served == BIG[:BAD_BLOCK * blocks.BLOCK_SIZE]
+    assert len(node.quarantined()) == 1
 
 
 def test_a_range_spanning_blocks_stops_at_the_bad_one(corrupt_node):
