@@ -45,7 +45,7 @@ _CHUNK_SIZE: Final = re.compile(rb'[0-9A-Fa-f]{1,%d}\Z' % MAX_CHUNK_SIZE_DIGITS)
 
 
 class HeadError(Exception):
-    """A request head to refuse: ``status`` (400, 414, 431, 505) and why."""
+    """A request head to refuse: ``status`` (400, 414, 431, 501, 505) and why."""
 
     def __init__(self, reason: str, status: int = 400) -> None:
         super().__init__(reason)
@@ -153,6 +153,9 @@ def check_framing(headers: list[tuple[str, str]], version: str) -> None:
         except NumberError as err:
             raise HeadError(str(err)) from None
     if codings:
+        layers = [c.strip().lower() for value in codings for c in value.split(',')]
+        if len(layers) > 1 and layers[-1] == 'chunked':   # as Swift: a coding under chunked, 501
+            raise HeadError('Transfer-Encoding: only chunked is implemented, alone', 501)
         if len(codings) > 1 or codings[0].lower() != 'chunked':
             raise HeadError('Transfer-Encoding must be chunked, alone')
         if version == 'HTTP/1.0':

@@ -42,7 +42,7 @@ _MAX_DISCARD: Final = 1 << 20
 #: Longest chunk-size line (size and extensions).
 _MAX_CHUNK_LINE: Final = 4096
 _REASONS: Final = {400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long',
-                   431: 'Request Header Fields Too Large', 503: 'Service Unavailable',
+                   431: 'Request Header Fields Too Large', 501: 'Not Implemented', 503: 'Service Unavailable',
                    505: 'HTTP Version Not Supported'}
 _GONE: Final = {errno.EPIPE, errno.ECONNRESET, errno.ESHUTDOWN, errno.EBADF, errno.ENOTCONN}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from webob import Request, Response, exc
 
-from swiftlike.common import info
+from swiftlike.common import env_keys, info
 from swiftlike.common.concurrency import Timeout
 from swiftlike.common.config import parse_conf
 from swiftlike.common.constraints import ConstraintError
@@ -76,6 +76,9 @@ class ProxyServer:
         except Timeout:
             resp = exc.HTTPRequestTimeout(body='client took too long to send the body\n')
         resp = plain(resp)
+        trans_id = environ.get(env_keys.TXN_ID)
+        if trans_id:                          # the name OpenStack clients log it under
+            resp.headers['X-Openstack-Request-Id'] = trans_id
         return resp(environ, start_response)  # type: ignore[no-any-return]
 
 

@@ -128,7 +128,8 @@ BAD_HEADS = {
 @pytest.mark.parametrize('head', BAD_HEADS.values(), ids=list(BAD_HEADS))
 def test_malformed_head_is_refused_and_closed(servers, head):
     answer, closed = exchange(servers['strict'], head + b'\r\nhello' + HEALTHCHECK)
-    assert answer.startswith(b'HTTP/1.1 400 '), answer
+    layered = head in (BAD_HEADS['transfer-encoding gzip'], BAD_HEADS['two transfer-encodings'])
+    assert answer.startswith(b'HTTP/1.1 501 ' if layered else b'HTTP/1.1 400 '), answer   # 501 as Swift's
     assert closed and answer.count(b'HTTP/1.1 ') == 1     # the smuggled request is never answered
 
 

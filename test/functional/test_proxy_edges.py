@@ -173,3 +173,25 @@ def test_malformed_paths_answer_as_swift(swift, path, status):
         assert body == b'Bad URL'
     if path in ('/v1/AUTH_test/%ff', '/%00/AUTH_test'):
         assert body == b'Invalid UTF8 or contains NULL'
+
+
+def test_answers_carry_the_transaction_id_as_openstack_request_id(swift):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    call('PUT', f'{base}/edges/rid', body=b'x')
+    for method, path in (('GET', f'{base}/edges/rid'), ('HEAD', base), ('GET', f'{base}/edges/missing')):
+        headers = call(method, path)[1]
+        assert headers['x-openstack-request-id'] == headers['x-trans-id'], (method, path)
+
+
+
+@pytest.mark.parametrize(('coding', 'status'), [('gzip,chunked', 501), ('chunked, chunked', 501),
+                                                ('gzip', 400), ('identity', 400)])
+def test_transfer_codings_other_than_chunked(swift, coding, status):
+    """As Swift: a layered coding is 501 Not Implemented, any other single one 400."""
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    body = b'1\r\nx\r\n0\r\n\r\n' if coding.endswith('chunked') else None
+    got, _, text = call('PUT', f'{base}/edges/coded', {'Transfer-Encoding': coding}, body)
+    assert got == status, text
+    assert call('HEAD', f'{base}/edges/coded')[0] == 404
