@@ -408,3 +408,30 @@ def test_malformed_paths_are_4xx_or_507(app, tmp_path, method, path, status):
                 X_Etag='e')
     assert resp.status_int == status, resp.status
     assert not list((tmp_path / 'node').rglob('*.db'))
+
+
+def test_a_pending_file_past_its_cap_is_merged_by_the_append_that_crossed_it(app, tmp_path):
+    from swiftlike.common.db_pending import PENDING_CAP
+    call(app, 'PUT', X_Timestamp='1')
+    big = 'x/' + 'y' * 20000                                   # one record: ~20 KB
+    sizes = []
+    for n in range(PENDING_CAP // 20000 + 1):
+        call(app, 'PUT', f'{PATH}/o{n}', X_Timestamp=str(n + 2), X_Size='1', X_Content_Type=big, X_Etag='e')
+        sizes.append(pending_file(tmp_path).stat().st_size)
+    record = sizes[0]
+    assert sizes[:-1] == [record * (n + 1) for n in range(len(sizes) - 1)]      # queued only
+    assert sizes[-2] + record > PENDING_CAP and sizes[-1] == 0                   # crossed: merged at once
+    conn = sqlite3.connect(db_file(tmp_path))                   # in the database, before any read
+    try:
+        assert conn.execute('SELECT COUNT(*) FROM object').fetchone()[0] == len(sizes)
+    finally:
+        conn.close()
+
+
+def test_a_row_for_an_auto_created_account_creates_its_container(app):
+    path = '/sda/1/.expiring_objects/1700000000'
+    assert call(app, 'PUT', f'{path}/1700000100-a/c/o', X_Timestamp='2', X_Size='0', X_Content_Type='t/p',
+                X_Etag='e').status_int == 201
+    assert [e['name'] for e in listed(app, path=path)] == ['1700000100-a/c/o']
+    assert call(app, 'PUT', '/sda/1/AUTH_a/other/o', X_Timestamp='2', X_Size='0', X_Content_Type='t/p',
+                X_Etag='e').status_int == 404
