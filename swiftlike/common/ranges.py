@@ -20,7 +20,7 @@ from typing import Final
 MAX_RANGES: Final = 50
 MAX_OVERLAPS: Final = 2
 MAX_NONASCENDING: Final = 8
-_SPEC: Final = re.compile(r'\s*([0-9]*)-([0-9]*)\s*\Z', re.ASCII)
+_SPEC: Final = re.compile(r'\s*([0-9]*)\s*-\s*([0-9]*)\s*\Z', re.ASCII)   # spaces around '-', as Swift
 #: A position with more digits than this is past the end of any object.
 _MAX_DIGITS: Final = 19
 
@@ -72,13 +72,16 @@ def parse_range(header: str | None, length: int) -> list[tuple[int, int]] | None
     True
     >>> parse_range('bytes=-5', 0) is None        # no '0--1/0': the whole empty body
     True
+    >>> parse_range(' BYTES = 0 - 9 ', 100), parse_range('bytes = 1 2-3', 100), parse_range('bites=0-1', 100)
+    ([(0, 10)], None, None)
 
     :raises RangeNotSatisfiable: if every range starts past the end
     """
-    if not header or not header.strip().lower().startswith('bytes='):
+    units, equals, specs = (header or '').partition('=')
+    if not equals or units.strip(' \t').lower() != 'bytes':   # 'BYTES = 0 - 9' too, as Swift
         return None
     ranges = []
-    for spec in header.strip()[6:].split(','):
+    for spec in specs.split(','):
         try:
             found = _spec(spec, length)
         except _MalformedRange:

@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any, Final
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape, unescape
 
 from webob import Request, Response, exc
 
@@ -23,7 +24,9 @@ HEADER: Final = 'X-Versions-Enabled'
 TRUE: Final = ('true', '1', 'yes', 'on', 't', 'y')
 FALSE: Final = ('false', '0', 'no', 'off', 'f', 'n')
 MAX_LIMIT: Final = 10000
-_XML_VID: Final = re.compile(r'(<hash>[^<]*?); ' + ids.VID_PARAM + r'=[0-9]{10}\.[0-9]{5}(</hash>)')
+_XML_OBJECT: Final = re.compile(r'<object>.*?</object>', re.S)
+_XML_HASH: Final = re.compile(r'<hash>(.*?)</hash>', re.S)
+_XML_BYTES: Final = re.compile(r'<bytes>[0-9]*</bytes>')
 _JSON_TYPES: Final = ('*/*', 'application/*', 'application/json')
 
 
@@ -57,7 +60,11 @@ def _window(params: dict[str, str]) -> Window:
             raise exc.HTTPBadRequest(body='Invalid version_marker\n') from None
         if not params.get('marker'):
             raise exc.HTTPBadRequest(body='version_marker param requires marker\n')
+    delimiter = params.get('delimiter', '')
+    if len(delimiter) > 16:
+        raise exc.HTTPPreconditionFailed(body='Bad delimiter\n')
     return Window(marker=params.get('marker', ''), version_marker=version_marker,
+                  prefix=params.get('prefix', ''), delimiter=delimiter,
                   reverse=params.get('reverse', '').lower() in TRUE,
                   limit=int(limit) if limit else MAX_LIMIT)
 
@@ -69,17 +76,32 @@ def _wants_json(req: Request, params: dict[str, str]) -> bool:
     return not accept or any(t.split(';')[0].strip().lower() in _JSON_TYPES for t in accept.split(','))
 
 
+def _xml_row(match: re.Match[str]) -> str:
+    block = match.group(0)
+    found = _XML_HASH.search(block)
+    if found is None:
+        return block
+    etag, vid, size = ids.split_listing_etag(unescape(found.group(1)))
+    if vid is None:
+        return block
+    block = _XML_HASH.sub(lambda _: f'<hash>{escape(etag)}</hash>', block, count=1)
+    return _XML_BYTES.sub(f'<bytes>{size or 0}</bytes>', block, count=1) if size is not None else block
+
+
 def _strip_ids(resp: Response) -> None:
-    """Take pointers' version ids off a plain listing's ETags."""
+    """Show a plain listing's pointers as their versions: the version's size,
+    and the ETag without the version id."""
     kind = (resp.content_type or '').lower()
     if kind == 'application/json':
         rows = json.loads(resp.body or b'[]')
         for row in rows:
             if 'hash' in row:
-                row['hash'] = ids.split_listing_etag(str(row['hash']))[0]
+                row['hash'], vid, size = ids.split_listing_etag(str(row['hash']))
+                if vid is not None and size is not None:
+                    row['bytes'] = size
         resp.body = json.dumps(rows).encode('utf-8')
     elif kind.endswith('/xml'):
-        resp.body = _XML_VID.sub(r'\1\2', resp.body.decode('utf-8')).encode('utf-8')
+        resp.body = _XML_OBJECT.sub(_xml_row, resp.body.decode('utf-8')).encode('utf-8')
 
 
 def _authorize(req: Request, acl: str | None) -> Response | None:
@@ -150,9 +172,20 @@ class ContainerSide:
         enabled = resp.headers.get(vc.ENABLED)
         if enabled and resp.status_int // 100 == 2:
             resp.headers[HEADER] = 'True' if enabled == 'true' else 'False'
+            self._add_hidden_bytes(req, resp)
             if req.method == 'GET' and resp.status_int == 200:
                 _strip_ids(resp)
         return resp
+
+    def _add_hidden_bytes(self, req: Request, resp: Response) -> None:
+        """A versioned container's bytes include its versions' (as Swift counts them)."""
+        account, container, _ = vc.split_v1(req) or ('', '', '')
+        head = vc.owner_call(self.app, req.environ, 'HEAD', f'/v1/{ids.hidden_account(account)}/{container}')
+        subrequest.close(head)
+        own = resp.headers.get('X-Container-Bytes-Used', '0')
+        hidden = head.headers.get('X-Container-Bytes-Used')
+        if head.status_int // 100 == 2 and own.isdigit() and hidden and hidden.isdigit():
+            resp.headers['X-Container-Bytes-Used'] = str(int(own) + int(hidden))
 
     def _delete(self, req: Request, account: str, container: str) -> Response | None:
         state = vc.lookup(self.app, req.environ, account, container)

@@ -9,7 +9,8 @@ and newest first. Its version id is the timestamp (``1700000000.12345``).
 The object in the versioned container is then a pointer: an empty object
 whose sysmeta names the version it stands for, and whose listing row shows
 the version's size, type and ETag (with ``; s_vid=<id>`` after the ETag,
-which the filter takes off listings and reads in ``?versions`` ones)."""
+and ``; s_bytes=<size>``: the filter takes them off listings, and reads
+them in ``?versions`` ones)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ POINTER: Final = 'X-Object-Sysmeta-Versions-Pointer'
 SEP: Final = '\x01'
 #: The listing ETag parameter of a pointer that names its version.
 VID_PARAM: Final = 's_vid'
+BYTES_PARAM: Final = 's_bytes'
 _ID: Final = re.compile(r'[0-9]{10}\.[0-9]{5}', re.ASCII)
 _TOP: Final = 999999999999999   # 9999999999.99999, in units of 10 µs
 
@@ -88,25 +90,34 @@ def split_version(name: str) -> tuple[str, str] | None:
     return obj, _invert(inverted)
 
 
-def listing_etag(etag: str, vid: str) -> str:
-    """The ETag a pointer's listing row carries.
+def listing_etag(etag: str, vid: str, size: str) -> str:
+    """The ETag a pointer's listing row carries (its own row counts 0 bytes:
+    the version's size goes along here, for listings to show).
 
-    >>> listing_etag('abc', '1700000000.00000')
-    'abc; s_vid=1700000000.00000'
+    >>> listing_etag('abc', '1700000000.00000', '5')
+    'abc; s_vid=1700000000.00000; s_bytes=5'
     """
-    return f'{etag}; {VID_PARAM}={vid}'
+    return f'{etag}; {VID_PARAM}={vid}; {BYTES_PARAM}={size}'
 
 
-def split_listing_etag(value: str) -> tuple[str, str | None]:
-    """``(etag, version id or None)`` of a listing row's hash.
+def split_listing_etag(value: str) -> tuple[str, str | None, int | None]:
+    """``(hash, version id, size)`` of a listing row's hash: the hash without
+    this module's parameters (others' stay), and what they said, if there.
 
-    >>> split_listing_etag('abc; s_vid=1700000000.00000'), split_listing_etag('abc')
-    (('abc', '1700000000.00000'), ('abc', None))
+    >>> split_listing_etag('abc; x=1; s_vid=1700000000.00000; s_bytes=5')
+    ('abc; x=1', '1700000000.00000', 5)
+    >>> split_listing_etag('abc')
+    ('abc', None, None)
     """
-    etag, _, params = value.partition(';')
-    vid = None
-    for param in params.split(';'):
-        key, _, found = param.strip().partition('=')
-        if key == VID_PARAM:
+    kept: list[str] = []
+    vid: str | None = None
+    size: int | None = None
+    for param in value.split('; '):
+        key, eq, found = param.partition('=')
+        if eq and key == VID_PARAM:
             vid = found
-    return etag.strip(), vid
+        elif eq and key == BYTES_PARAM and found.isascii() and found.isdigit():
+            size = int(found)
+        else:
+            kept.append(param)
+    return '; '.join(kept), vid, size

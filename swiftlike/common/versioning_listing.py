@@ -34,6 +34,15 @@ class Window:
     version_marker: str = ''
     reverse: bool = False
     limit: int = 10000
+    prefix: str = ''
+    delimiter: str = ''
+
+    def subdir(self, name: str) -> str | None:
+        """The ``subdir`` a name is listed under (with a delimiter), or None."""
+        rest = name[len(self.prefix):]
+        if not self.delimiter or self.delimiter not in rest:
+            return None
+        return self.prefix + rest[:rest.index(self.delimiter) + len(self.delimiter)]
 
 
 def _stamp(row: Row) -> float:
@@ -56,7 +65,7 @@ def _entries(name: str, own: list[Row], hidden: list[Row]) -> list[tuple[float, 
     pointed = None
     entries: list[tuple[float, Row]] = []
     for row in own:
-        etag, vid = split_listing_etag(str(row.get('hash', '')))
+        etag, vid, _ = split_listing_etag(str(row.get('hash', '')))
         if vid is not None:
             pointed = vid
             continue
@@ -94,6 +103,11 @@ def merge(own: Iterable[Row], hidden: Iterable[Row], window: Window) -> list[Row
         else:
             name, own_rows, hidden_rows = a[0], a[1], b[1]
             a, b = next(mine, None), next(theirs, None)
+        subdir = window.subdir(name)
+        if subdir is not None:
+            if not out or out[-1].get('subdir') != subdir:
+                out.append({'subdir': subdir})
+            continue
         entries = sorted(_entries(name, own_rows, hidden_rows), key=lambda e: e[0],
                          reverse=not window.reverse)
         if name == window.marker:

@@ -195,3 +195,23 @@ def test_transfer_codings_other_than_chunked(swift, coding, status):
     got, _, text = call('PUT', f'{base}/edges/coded', {'Transfer-Encoding': coding}, body)
     assert got == status, text
     assert call('HEAD', f'{base}/edges/coded')[0] == 404
+
+
+@pytest.mark.parametrize('value', ['BYTES=0-9', 'bytes = 0-9', 'BYTES = 0 - 9', 'bytes=0 - 9', 'bytes=0-9 ',
+                                   'bytes=\t0-9'])
+def test_ranges_with_spaces_and_any_case(swift, value):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    call('PUT', f'{base}/edges/spaced', body=bytes(range(100)))
+    status, headers, body = call('GET', f'{base}/edges/spaced', {'Range': value})
+    assert (status, body, headers['content-range']) == (206, bytes(range(10)), 'bytes 0-9/100')
+
+
+@pytest.mark.parametrize('value', ['bytes=0 9', 'bytes 0-9', 'bytes==0-9', 'bytes=0-\u00b9'.encode(),
+                                   'b ytes=0-9'])
+def test_malformed_ranges_get_the_whole_object(swift, value):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    call('PUT', f'{base}/edges/spaced', body=bytes(range(100)))
+    status, _, body = call('GET', f'{base}/edges/spaced', {'Range': value})
+    assert (status, body) == (200, bytes(range(100)))

@@ -58,6 +58,15 @@ def _passed(req: Request, *, drop: tuple[str, ...] = ()) -> dict[str, str]:
     return {k: v for k, v in req.headers.items() if k.lower() not in _SKIPPED + drop}
 
 
+def _expiry_from_now(req: Request, now: float) -> None:
+    """X-Delete-After as the X-Delete-At it means from when the request came (Swift's
+    whole seconds), before the versions' own writes take their time."""
+    after = req.headers.get('X-Delete-After', '')
+    if after.isascii() and after.isdigit() and len(after) < 12:
+        req.headers['X-Delete-At'] = str(int(now) + int(after))
+        del req.headers['X-Delete-After']
+
+
 def _with_id(resp: Response, vid: str) -> Response:
     resp.headers[VERSION_ID] = vid
     return resp
@@ -90,6 +99,8 @@ class ObjectVersioning(Middleware):
         if req.method in ('GET', 'HEAD'):
             return self._read(req)
         state = vc.lookup(self.app, req.environ, account, container)
+        if state.enabled:
+            _expiry_from_now(req, self.clock())
         if req.method == 'POST' and state.enabled:
             return self._post(req, account, container, obj)
         if state.enabled != 'true' or req.method not in ('PUT', 'DELETE'):
@@ -174,8 +185,8 @@ class ObjectVersioning(Middleware):
     def _point(self, req: Request, vid: str, content_type: str, size: str, etag: str) -> Response:
         """Make the container's object a pointer to version ``vid`` (as the client)."""
         headers = {k: v for k, v in req.headers.items() if k.lower() in POINTER_ONLY + ('x-auth-token',)}
-        headers.update({'Content-Type': content_type, ids.POINTER: vid, OVERRIDE_SIZE: size,
-                        OVERRIDE_ETAG: ids.listing_etag(etag, vid)})
+        headers.update({'Content-Type': content_type, ids.POINTER: vid,
+                        OVERRIDE_ETAG: ids.listing_etag(etag, vid, size)})
         resp = subrequest.call(self.app, req.environ, 'PUT', subrequest.path_of(req), headers=headers,
                                length=0)
         subrequest.close(resp)
