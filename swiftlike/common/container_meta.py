@@ -36,6 +36,7 @@ def _head(app: WsgiApp, environ: dict[str, Any], path: str) -> dict[str, str] | 
         env.pop(name, None)
     env[env_keys.AUTHORIZE] = _allow
     env[env_keys.AUTHORIZE_OVERRIDE] = True
+    env[env_keys.META_LOOKUP] = True
     resp = Request(env).get_response(app)
     subrequest.close(resp)
     if resp.status_int // 100 == 5:

@@ -13,3 +13,4 @@ INFO: Final = 'swiftlike.info'                # dict[str, dict]: /info sections 
 AUTHORIZE_OVERRIDE: Final = 'swiftlike.authorize_override'  # bool: tempurl/formpost set AUTHORIZE; keep it
 VERSIONING_MEMO: Final = 'swiftlike.versioning_memo'  # dict: containers' versioning state, per client request
 REMAPPED_FROM: Final = 'swiftlike.remapped_from'  # str: PATH_INFO as the client sent it, set by domain_remap
+META_LOOKUP: Final = 'swiftlike.meta_lookup'  # bool: a filter's HEAD for metadata (staticweb leaves it)

@@ -116,3 +116,9 @@ def test_hostile_hosts(r, host):
 def test_hostile_paths(r, path):
     got = r('GET', 'auth-test.example.com', path)
     assert 200 <= got.status < 500, got
+
+
+def test_utf8_container_label(r):
+    assert r.plain('PUT', 'd%C3%A9').status in (201, 202)
+    assert r.plain('PUT', 'd%C3%A9/o', b'utf8 container').status == 201
+    assert r('GET', 'dé.auth-test.example.com'.encode(), '/o').body == b'utf8 container'

@@ -157,3 +157,20 @@ def test_hostile_paths(site, path):
     site.meta('web', listings='true')
     got = site.anon(path)
     assert 200 <= got.status < 500, (path, got)
+
+
+def test_utf8_index_and_css_names(site):
+    assert site.owner('PUT', 'uni', {'X-Container-Read': '.r:*,.rlistings'}).status in (201, 202)
+    assert site.owner('PUT', 'uni/%C3%ADndex.html', {}, b'utf8 home').status == 201
+    headers = {'X-Container-Meta-Web-Index': 'índex.html'.encode(), 'X-Container-Meta-Web-Listings': 'true',
+               'X-Container-Meta-Web-Listings-Css': 'stÿle.css'.encode()}
+    assert send(site.port, 'POST', f'/v1/{site.account}/uni', [('X-Auth-Token', site.token), *headers.items()]
+                ).status == 204
+    assert site.anon('uni/').body == b'utf8 home'
+    assert site.owner('DELETE', 'uni/%C3%ADndex.html').status == 204
+    assert 'href="st%C3%BFle.css"' in site.anon('uni/').body.decode()
+
+
+def test_a_private_site_is_401_before_any_redirect(site):
+    assert site.anon('private').status == 401
+    assert site.anon('private/').status == 401

@@ -7,7 +7,8 @@ to ``<container>.<account>.<storage_domain>/<object>`` is served as
   (host names have no ``_``): ``auth-test`` and ``auth_test`` are both
   ``AUTH_test``. An account without a known reseller prefix gets
   ``default_reseller_prefix`` if set, else the answer is 404.
-- Host names are lower case, so only lower-case containers can be reached.
+- Host names are lower case (ASCII letters are lowered), so only such
+  containers can be reached; UTF-8 labels are taken as they come.
 - Requests signed for S3 (``Authorization: AWS...``, ``X-Amz-*`` query
   parameters) are left alone: virtual-host buckets are s3api's, even when
   both filters are given the same domain.
@@ -28,8 +29,8 @@ from webob import Request, Response, exc
 from swiftlike.common import env_keys, info
 from swiftlike.common.wsgi import Middleware
 
-#: One DNS label: letters, digits and inner hyphens (and ``_``, which some clients send).
-_LABEL: Final = re.compile(r'[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?')
+#: One label: no separators, controls, spaces or percent signs (UTF-8 names are taken, as Swift).
+_LABEL: Final = re.compile(r'[^\x00-\x20\x7f/%?#\\]{1,255}')
 _BAD_HOST: Final = 'Bad domain in host header\n'
 
 
@@ -49,6 +50,15 @@ class DomainRemapConf:
 
 def _list(text: str) -> list[str]:
     return [item.strip() for item in text.split(',') if item.strip()]
+
+
+def _is_utf8(label: str) -> bool:
+    """Whether a host label (bytes carried as latin-1) is UTF-8."""
+    try:
+        label.encode('latin-1').decode('utf-8')
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def is_s3(req: Request) -> bool:
@@ -77,12 +87,12 @@ class DomainRemap(Middleware):
             info.add(req.environ, 'domain_remap', shown)
         host = req.environ.get('HTTP_HOST') or req.environ.get('SERVER_NAME', '')
         host = host.rpartition(':')[0] if re.search(r':\d*$', host) else host
-        host = host.lower().rstrip('.')
+        host = ''.join(c.lower() if c.isascii() else c for c in host).rstrip('.')
         domain = next((d for d in self.domains if host.endswith('.' + d)), None)
         if domain is None or is_s3(req):
             return None
         labels = host[:-len(domain) - 1].split('.')
-        if len(labels) > 2 or not all(_LABEL.fullmatch(label) for label in labels):
+        if len(labels) > 2 or not all(_LABEL.fullmatch(label) and _is_utf8(label) for label in labels):
             return exc.HTTPBadRequest(body=_BAD_HOST)
         account = self._account(labels[-1])
         if account is None:

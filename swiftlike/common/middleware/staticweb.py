@@ -28,7 +28,7 @@ from webob import Request, Response, exc
 
 from swiftlike.common import container_meta, env_keys, info, subrequest
 from swiftlike.common.constraints import ConstraintError
-from swiftlike.common.request import split_path
+from swiftlike.common.request import header_to_str, split_path
 from swiftlike.common.web_listing import render
 from swiftlike.common.wsgi import Middleware
 
@@ -36,6 +36,14 @@ TRUE: Final = ('true', '1', 'yes', 'on', 't', 'y')
 DISABLED: Final = ('<html><body><h1>Web Listing Disabled</h1>The owner of this web site has disabled web '
                    'listing.<p>If you are the owner of this web site, you can enable web site listing by '
                    'setting X-Container-Meta-Web-Listings.</p></body></html>\n')
+
+
+def _text(value: str) -> str:
+    """A metadata value as text ('' if it is not UTF-8)."""
+    try:
+        return header_to_str(value).strip()
+    except ConstraintError:
+        return ''
 
 
 def _split(req: Request) -> tuple[str, str, str, str] | None:
@@ -52,15 +60,31 @@ def _split(req: Request) -> tuple[str, str, str, str] | None:
 class Site:
     """One request to a web-site container: its settings and how to answer."""
 
-    def __init__(self, app: Any, req: Request, path: tuple[str, str, str, str], meta: dict[str, str]) -> None:
+    def __init__(self, app: Any, req: Request, path: tuple[str, str, str, str],
+                 headers: dict[str, str]) -> None:
         self.app, self.req = app, req
         self.version, self.account, self.container, self.obj = path
-        self.index = meta.get('web-index', '').strip()
-        self.error = meta.get('web-error', '').strip()
-        self.listings = meta.get('web-listings', '').strip().lower() in TRUE
-        self.css = meta.get('web-listings-css', '').strip()
-        self.label = meta.get('web-listings-label', '').strip()
-        self.dir_type = meta.get('web-directory-type', '').strip() or 'application/directory'
+        self.read_acl = headers.get('x-container-read', '')
+        meta = {k[len(container_meta.PREFIX):]: _text(v) for k, v in headers.items()
+                if k.startswith(container_meta.PREFIX)}
+        self.index = meta.get('web-index', '')
+        self.error = meta.get('web-error', '')
+        self.listings = meta.get('web-listings', '').lower() in TRUE
+        self.css = meta.get('web-listings-css', '')
+        self.label = meta.get('web-listings-label', '')
+        self.dir_type = meta.get('web-directory-type', '') or 'application/directory'
+
+    def denied(self) -> Response | None:
+        """The auth filter's answer to reading the container as the client (its read ACL applies)."""
+        check = self.req.environ.get(env_keys.AUTHORIZE)
+        if check is None:
+            return None
+        self.req.environ[env_keys.ACL] = self.read_acl
+        try:
+            answer: Response | None = check(self.req)
+        finally:
+            self.req.environ.pop(env_keys.ACL, None)
+        return answer
 
     @property
     def base(self) -> str:
@@ -93,6 +117,9 @@ class Site:
     def for_container(self) -> Response | None:
         if not self.index and not self.listings:
             return exc.HTTPNotFound() if self.web_mode else None
+        denied = self.denied()
+        if denied is not None:
+            return self.error_page(denied)
         if not subrequest.path_of(self.req).endswith('/'):
             return self.slash_redirect()
         if self.index:
@@ -178,13 +205,12 @@ class StaticWeb(Middleware):
             resp = req.get_response(self.app)
             container_meta.forget(req.environ, path[1], path[2])
             return resp
-        if req.method not in ('GET', 'HEAD'):
+        if req.method not in ('GET', 'HEAD') or req.environ.get(env_keys.META_LOOKUP):
             return None
         web_mode = req.headers.get('X-Web-Mode', '').strip().lower() in TRUE
         if req.environ.get('REMOTE_USER') and not web_mode:
             return None
-        meta = container_meta.read(self.app, req.environ, path[1], path[2])
-        site = Site(self.app, req, path, meta)
+        site = Site(self.app, req, path, container_meta.headers_of(self.app, req.environ, path[1], path[2]))
         if not path[3]:
             return site.for_container()
         if not (site.index or site.listings or site.error or site.dir_type != 'application/directory'):
