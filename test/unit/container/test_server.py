@@ -435,3 +435,21 @@ def test_a_row_for_an_auto_created_account_creates_its_container(app):
     assert [e['name'] for e in listed(app, path=path)] == ['1700000100-a/c/o']
     assert call(app, 'PUT', '/sda/1/AUTH_a/other/o', X_Timestamp='2', X_Size='0', X_Content_Type='t/p',
                 X_Etag='e').status_int == 404
+
+
+@pytest.mark.parametrize('body', [b'', b'\x00' * 100, b'SQLite format 3\x00' + b'\x01' * 4000, b'{}'],
+                         ids=['empty', 'nuls', 'fake-header', 'json'])
+@pytest.mark.parametrize('headers', [
+    {'X_Backend_Source_Id': 'peer', 'X_Backend_Source_Max_Row': '5'},
+    {'X_Backend_Source_Id': 'peer', 'X_Backend_Source_Max_Row': '１'},
+    {'X_Backend_Source_Id': '', 'X_Backend_Source_Max_Row': '5'},
+    {'X_Backend_Source_Id': 'p\x00', 'X_Backend_Source_Max_Row': '5'},
+    {'X_Backend_Source_Id': 'p' * 300, 'X_Backend_Source_Max_Row': '5'},
+], ids=repr)
+def test_sync_of_a_bad_database_copy_is_4xx_and_changes_nothing(app, body, headers):
+    call(app, 'PUT', X_Timestamp='1')
+    row(app, 'kept', '2')
+    resp = call(app, 'SYNC', body=body, **headers)
+    sound_headers = headers['X_Backend_Source_Id'] == 'peer' and headers['X_Backend_Source_Max_Row'] == '5'
+    assert resp.status_int == (422 if sound_headers else 400), resp.status
+    assert [e['name'] for e in listed(app)] == ['kept']
