@@ -17,6 +17,7 @@ from swiftlike.common import env_keys, subrequest
 from swiftlike.common import versioning_container as vc
 from swiftlike.common import versioning_copy as vcopy
 from swiftlike.common import versioning_ids as ids
+from swiftlike.common.numbers import is_int
 from swiftlike.common.versioning_listing import Window, merge
 from swiftlike.common.wsgi import WsgiApp
 
@@ -48,7 +49,7 @@ def _params(req: Request) -> dict[str, str]:
 def _window(params: dict[str, str]) -> Window:
     """:raises HTTPException: 400 or 412 for a bad limit or version_marker"""
     limit = params.get('limit', '')
-    if limit and not (limit.isascii() and limit.isdigit()):
+    if limit and not is_int(limit):
         raise exc.HTTPBadRequest(body='Invalid limit\n')
     if limit and int(limit) > MAX_LIMIT:
         raise exc.HTTPPreconditionFailed(body=f'Maximum limit is {MAX_LIMIT}\n')
@@ -184,7 +185,7 @@ class ContainerSide:
         subrequest.close(head)
         own = resp.headers.get('X-Container-Bytes-Used', '0')
         hidden = head.headers.get('X-Container-Bytes-Used')
-        if head.status_int // 100 == 2 and own.isdigit() and hidden and hidden.isdigit():
+        if head.status_int // 100 == 2 and is_int(own) and hidden and is_int(hidden):
             resp.headers['X-Container-Bytes-Used'] = str(int(own) + int(hidden))
 
     def _delete(self, req: Request, account: str, container: str) -> Response | None:

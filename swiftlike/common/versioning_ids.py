@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from swiftlike.common.numbers import is_int
 from swiftlike.common.timestamp import Timestamp
 
 #: Objects written while versioning was off (or before) are this version.
@@ -116,7 +117,7 @@ def split_listing_etag(value: str) -> tuple[str, str | None, int | None]:
         key, eq, found = param.partition('=')
         if eq and key == VID_PARAM:
             vid = found
-        elif eq and key == BYTES_PARAM and found.isascii() and found.isdigit():
+        elif eq and key == BYTES_PARAM and is_int(found):
             size = int(found)
         else:
             kept.append(param)

@@ -34,6 +34,7 @@ from swiftlike.common import env_keys, info, subrequest
 from swiftlike.common import versioning_container as vc
 from swiftlike.common import versioning_copy as vcopy
 from swiftlike.common import versioning_ids as ids
+from swiftlike.common.numbers import is_int
 from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE
 from swiftlike.common.versioning_container import split_v1
 from swiftlike.common.versioning_containers import ContainerSide
@@ -62,7 +63,7 @@ def _expiry_from_now(req: Request, now: float) -> None:
     """X-Delete-After as the X-Delete-At it means from when the request came (Swift's
     whole seconds), before the versions' own writes take their time."""
     after = req.headers.get('X-Delete-After', '')
-    if after.isascii() and after.isdigit() and len(after) < 12:
+    if is_int(after, maximum=10 ** 11):
         req.headers['X-Delete-At'] = str(int(now) + int(after))
         del req.headers['X-Delete-After']
 
