@@ -119,6 +119,21 @@ def list_rows(conn: sqlite3.Connection, table: str, columns: Sequence[str],
     return out[:params.limit]
 
 
+def listed_etag(stored: str) -> dict[str, str]:
+    """The ``hash`` (and ``slo_etag``) of a listing entry from the ETag a container
+    holds: a static large object's is ``<manifest md5>; slo_etag=<joined etag>``, listed
+    as two keys, as Swift lists it (other parameters stay for the filters that read them).
+
+    >>> listed_etag('abc; slo_etag=def'), listed_etag('abc; symlink_target=c/o')
+    ({'hash': 'abc', 'slo_etag': '"def"'}, {'hash': 'abc; symlink_target=c/o'})
+    """
+    base, sep, rest = stored.partition('; slo_etag=')
+    if not sep:
+        return {'hash': stored}
+    value, _, more = rest.partition(';')
+    return {'hash': base + (';' + more if more else ''), 'slo_etag': f'"{value.strip()}"'}
+
+
 def format_listing(entries: list[dict[str, Any]], fmt: str, kind: str, name: str) -> tuple[bytes, str]:
     """(body, content type) of a listing in ``json``, ``xml`` or ``plain``."""
     if fmt == 'json':

@@ -11,6 +11,7 @@ sysmeta, and the same size in container listings."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import partial
@@ -217,7 +218,9 @@ def put_manifest(app: WsgiApp, req: Request, target: tuple[str, str, str], conf:
     headers = {k: v for k, v in req.headers.items() if k.lower() not in skipped}
     headers.update({SLO_HEADER: 'True', SYSMETA_ETAG: etag, SYSMETA_SIZE: str(size),
                     OVERRIDE_SIZE: str(size)})
-    headers.setdefault(OVERRIDE_ETAG, etag)
+    # listed as the manifest's own MD5 with the joined ETag beside it (see common.listing.listed_etag)
+    own_md5 = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    headers.setdefault(OVERRIDE_ETAG, f'{own_md5}; slo_etag={etag}')
     resp = subrequest.call(app, req.environ, 'PUT', subrequest.object_path(account, container, obj),
                            headers=headers, body=subrequest.IterReader([body]), length=len(body))
     if resp.status_int == 201:

@@ -9,7 +9,7 @@ from typing import Any
 
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.db_fields import int_field, text_field, timestamp_field
-from swiftlike.common.listing import ListingParams, list_rows
+from swiftlike.common.listing import ListingParams, list_rows, listed_etag
 from swiftlike.common.timestamp import Timestamp
 
 SCHEMA = '''
@@ -102,7 +102,7 @@ class ContainerBroker(DatabaseBroker):
             if 'subdir' in row:
                 out.append(row)
                 continue
-            out.append({'name': row['name'], 'hash': row['etag'], 'bytes': row['size'],
+            out.append({'name': row['name'], **listed_etag(row['etag']), 'bytes': row['size'],
                         'content_type': row['content_type'],
                         'last_modified': Timestamp(row['created_at']).isoformat})
         return out

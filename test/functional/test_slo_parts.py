@@ -130,3 +130,16 @@ def test_part_number_is_ignored_by_a_manifest_delete(slo):
     status, _, body = call('DELETE', f'{cont}/gone?multipart-manifest=delete&part-number=2', raw_path=True)
     assert status == 200, body
     assert call('HEAD', f'{cont}/solo')[0] == 404
+
+
+def test_listings_show_the_manifests_md5_and_the_joined_etag(slo):
+    call, cont, _, etag = slo
+    raw = call('GET', f'{cont}/man?multipart-manifest=get', raw_path=True)[2]
+    for query in ('format=json', 'format=json&prefix=ma'):
+        entries = json.loads(call('GET', f'{cont}?{query}', raw_path=True)[2])
+        entry = next(e for e in entries if e['name'] == 'man')
+        assert (entry['hash'], entry['slo_etag'], entry['bytes']) == (md5(raw), etag, len(WHOLE))
+        for plain in (e for e in entries if e['name'] == 'seg0'):
+            assert 'slo_etag' not in plain and plain['hash'] == md5(PARTS[0])
+    xml = call('GET', f'{cont}?format=xml', raw_path=True)[2].decode()
+    assert f'<hash>{md5(raw)}</hash>' in xml and f'<slo_etag>{etag}</slo_etag>' in xml
