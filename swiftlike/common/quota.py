@@ -5,6 +5,11 @@ through the rest of the pipeline, and the size an upload adds.
 Neither filter may answer 413 to a request its sender could not make anyway:
 :func:`may_write` asks the auth filter first (so a stranger learns nothing
 of a quota, and cannot make the proxy look up usage for every request).
+
+That an account or container has no quota is remembered for
+:data:`UNLIMITED_TTL` seconds, only in a cache every proxy process shares
+(and forgotten by the filter that passes on a change of it), so the usual
+PUT costs no look-up; where there is a quota, usage is read for every PUT.
 """
 
 from __future__ import annotations
@@ -20,6 +25,33 @@ from swiftlike.common.wsgi import WsgiApp
 
 #: Swift's answer to an upload over a quota.
 OVER_QUOTA: Final = 'Upload exceeds quota.'
+#: Seconds "no quota here" is remembered.
+UNLIMITED_TTL: Final = 30.0
+
+
+def _shared_cache(environ: dict[str, Any]) -> Any:
+    cache = environ.get(env_keys.CACHE)
+    return cache if cache is not None and getattr(cache, 'shared', False) else None
+
+
+def known_unlimited(environ: dict[str, Any], key: str) -> bool:
+    """Whether ``key`` (an account or container) was seen without a quota lately."""
+    cache = _shared_cache(environ)
+    return cache is not None and cache.get('quota-free/' + key) is not None
+
+
+def note_unlimited(environ: dict[str, Any], key: str) -> None:
+    """Remember that ``key`` has no quota."""
+    cache = _shared_cache(environ)
+    if cache is not None:
+        cache.set('quota-free/' + key, True, UNLIMITED_TTL)
+
+
+def forget(environ: dict[str, Any], key: str) -> None:
+    """After a write of ``key`` (which may set a quota): look again next time."""
+    cache = _shared_cache(environ)
+    if cache is not None:
+        cache.delete('quota-free/' + key)
 
 
 def check_value(name: str, value: str) -> None:

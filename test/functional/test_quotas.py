@@ -195,3 +195,25 @@ def test_malformed_account_quotas_are_400(call, header, value):
 @pytest.mark.parametrize('raw', [b'\xff', b'\xc2\xb2', b'1\x00', b'\x01'])
 def test_raw_bytes_in_account_quotas_are_400(call, raw):
     assert call('reseller', 'POST', headers=[('X-Account-Quota-Bytes', raw)]).status == 400
+
+
+def test_a_quota_set_on_a_container_seen_without_one_applies_at_once(call):
+    call('owner', 'PUT', '/cq-later')
+    for n in range(3):          # (each proxy worker may have noted "no quota here")
+        assert call('owner', 'PUT', f'/cq-later/{n}', body=b'x').status == 201
+    assert call('owner', 'POST', '/cq-later', [('X-Container-Meta-Quota-Count', '3')]).status == 204
+    assert call('owner', 'PUT', '/cq-later/more', body=b'x').status == 413
+    call('owner', 'DELETE', '/cq-later/more')
+    for n in range(3):
+        call('owner', 'DELETE', f'/cq-later/{n}')
+    assert call('owner', 'DELETE', '/cq-later').status == 204
+    assert call('owner', 'PUT', '/cq-later', [('X-Container-Meta-Quota-Bytes', '1')]).status == 201
+    assert call('owner', 'PUT', '/cq-later/big', body=b'xx').status == 413
+
+
+def test_a_quota_set_on_an_account_seen_without_one_applies_at_once(quota_account):
+    for n in range(3):
+        assert quota_account('reseller', 'PUT', f'/c/free{n}', body=b'').status == 201
+    settled(quota_account, 4, 4)
+    assert quota_account('reseller', 'POST', headers=[('X-Account-Quota-Count', '4')]).status == 204
+    assert quota_account('reseller', 'PUT', '/c/over', body=b'').status == 413

@@ -75,10 +75,15 @@ class AccountQuotas(Middleware):
     def process_request(self, req: Request) -> Response | None:
         if info.is_info(req.environ):
             info.add(req.environ, 'account_quotas', {})
-        if account_acls.account_of(req.environ) is not None:
-            if req.method in ('PUT', 'POST'):
+        account = account_acls.account_of(req.environ)
+        if account is not None:
+            if req.method not in ('PUT', 'POST', 'DELETE'):
+                return None
+            if req.method != 'DELETE':
                 translate(req)
-            return None
+            answer = req.get_response(self.app)
+            quota.forget(req.environ, 'account/' + account.encode('latin-1').decode('utf-8', 'replace'))
+            return answer
         where = subrequest.object_of(req)
         if where is None or req.method != 'PUT':
             return None
@@ -86,6 +91,9 @@ class AccountQuotas(Middleware):
 
     def check(self, req: Request, account: str, container: str) -> Response | None:
         """413 if the PUT would pass the account's quota (and the sender may write there)."""
+        key = 'account/' + account
+        if quota.known_unlimited(req.environ, key):
+            return None
         acct = quota.head(self.app, req.environ, f'/v1/{account}')
         if acct is None:
             return None
@@ -93,6 +101,9 @@ class AccountQuotas(Middleware):
         if max_bytes is None:
             max_bytes = quota.stored_int(acct.headers, LEGACY)
         max_count = quota.stored_int(acct.headers, SYSMETA_PREFIX + 'Count')
+        if max_bytes is None and max_count is None:
+            quota.note_unlimited(req.environ, key)
+            return None
         used = quota.stored_int(acct.headers, 'X-Account-Bytes-Used')
         count = quota.stored_int(acct.headers, 'X-Account-Object-Count')
         if not (quota.over(max_bytes, used, quota.upload_size(req)) or quota.over(max_count, count, 1)):

@@ -21,12 +21,14 @@ BYTES: Final = 'X-Container-Meta-Quota-Bytes'
 COUNT: Final = 'X-Container-Meta-Quota-Count'
 
 
-def _is_container_path(req: Request) -> bool:
+def _container_key(req: Request) -> str | None:
+    """``container/<account>/<container>`` (text) for a container request, else None."""
     try:
         parts = wsgi_path_to_str(req.environ.get('PATH_INFO', '')).rstrip('/').split('/')
     except ConstraintError:
-        return False
-    return len(parts) == 4 and not parts[0] and all(parts[1:])
+        return None
+    ok = len(parts) == 4 and not parts[0] and parts[1] in ('v1', 'v1.0') and all(parts[2:])
+    return f'container/{parts[2]}/{parts[3]}' if ok else None
 
 
 class ContainerQuotas(Middleware):
@@ -35,21 +37,28 @@ class ContainerQuotas(Middleware):
     def process_request(self, req: Request) -> Response | None:
         if info.is_info(req.environ):
             info.add(req.environ, 'container_quotas', {})
-        if req.method in ('PUT', 'POST') and _is_container_path(req):
+        container_key = _container_key(req)
+        if container_key is not None and req.method in ('PUT', 'POST', 'DELETE'):
             for name in (BYTES, COUNT):
                 if name in req.headers:
                     quota.check_value(name, req.headers[name])
-            return None
+            answer = req.get_response(self.app)
+            quota.forget(req.environ, container_key)
+            return answer
         where = subrequest.object_of(req)
         if where is None or req.method != 'PUT':
             return None
         account, container, _ = where
+        key = f'container/{account}/{container}'
+        if quota.known_unlimited(req.environ, key):
+            return None
         resp = quota.head(self.app, req.environ, f'/v1/{account}/{container}')
         if resp is None:
             return None
         max_bytes = quota.stored_int(resp.headers, BYTES)
         max_count = quota.stored_int(resp.headers, COUNT)
         if max_bytes is None and max_count is None:
+            quota.note_unlimited(req.environ, key)
             return None
         used = quota.stored_int(resp.headers, 'X-Container-Bytes-Used')
         count = quota.stored_int(resp.headers, 'X-Container-Object-Count')
