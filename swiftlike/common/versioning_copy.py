@@ -90,8 +90,10 @@ def put_copy(app: WsgiApp, environ: dict[str, Any], source: Response, path: str,
     :raises HTTPException: see :func:`check`
     """
     headers = {**kept_headers(source), **(extra or {})}
+    if source.content_length is None:
+        headers['Transfer-Encoding'] = 'chunked'
     try:
-        resp = owner_call(app, environ, 'PUT', path, headers=headers, length=source.content_length or 0,
+        resp = owner_call(app, environ, 'PUT', path, headers=headers, length=source.content_length,
                           body=subrequest.IterReader(source.app_iter))
     finally:
         subrequest.close(source)

@@ -91,7 +91,9 @@ class VersionedWrites(Middleware):
                 return self._container_write(req, account, container)
             if req.method in ('GET', 'HEAD'):
                 return self._container_read(req)
-            return None
+            resp = req.get_response(self.app)           # DELETE: what was cached of it is gone
+            vc.forget(req.environ, account, container)
+            return resp
         if req.method not in ('PUT', 'DELETE') or not self.conf.allow_versioned_writes \
                 or _names_a_version(req):
             return None
