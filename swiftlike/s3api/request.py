@@ -15,6 +15,13 @@ from swiftlike.s3api import errors, sigv2, sigv4, values
 #: Payload hashes that are not a hex SHA-256 of the body.
 STREAMING = ('STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
              'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER')
+#: Query parameters that carry a presigned URL's signature (not sub-resources of the request).
+AUTH_QUERY = frozenset({'AWSAccessKeyId', 'Signature', 'Expires', 'X-Amz-Algorithm', 'X-Amz-Credential',
+                        'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature',
+                        'X-Amz-Security-Token'})
+_SHA256_ERROR = ('x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, '
+                 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER '
+                 'or a valid sha256 value.')
 
 
 def is_s3(environ: dict[str, Any]) -> bool:
@@ -40,6 +47,12 @@ class S3Request:
     signed: sigv4.SignedRequest | None = None
     #: the signing key, once the auth filter found the signature good (for chunk signatures)
     keys: list[bytes] = field(default_factory=list)
+    #: what the body's SHA-256 must be (hex, any case; or a value no body has), None to check nothing
+    sha256_claim: str | None = None
+    #: an aws-chunked body (x-amz-content-sha256: STREAMING-*, in a V4 Authorization header)
+    streaming: bool = False
+    #: the canonical request and string to sign (for SignatureDoesNotMatch's details)
+    signing_text: tuple[str, str] = ('', '')
 
     @property
     def resource(self) -> str:
@@ -78,19 +91,21 @@ def parse(environ: dict[str, Any], *, storage_domain: str, max_skew: float, now:
     except (UnicodeDecodeError, ValueError):
         raise errors.InvalidRequest('the path or query is not valid UTF-8') from None
     headers = _headers(environ)
-    query = dict(pairs)
+    query = {k: v for k, v in pairs if k not in AUTH_QUERY}
+    auth_query = dict(pairs)
     bucket, key, in_host = _bucket_and_key(path, headers.get('host', ''), storage_domain)
     method = environ['REQUEST_METHOD']
-    if headers.get('authorization', '').startswith('AWS ') or 'AWSAccessKeyId' in query:
+    if headers.get('authorization', '').startswith('AWS ') or 'AWSAccessKeyId' in auth_query:
         raw_path = environ.get('RAW_PATH_INFO') or quote(path)
         virtual = bucket if in_host else ''
         resources = [sigv2.canonical_resource(raw_path, pairs, virtual)]
         if bucket and not key:          # clients sign a bucket as /bucket/ whether or not they send the slash
             bare = raw_path.rstrip('/') or '/'
             resources = [sigv2.canonical_resource(p, pairs, virtual) for p in {bare, bare.rstrip('/') + '/'}]
-        auth = _v2(method, headers, query, resources, now=now, max_skew=max_skew)
-        return S3Request(environ, method, bucket, key, query, headers, sigv4.UNSIGNED, auth)
-    signed, payload_hash = _signature(headers, query, now, max_skew)
+        auth = _v2(method, headers, auth_query, resources, now=now, max_skew=max_skew)
+        return S3Request(environ, method, bucket, key, query, headers, sigv4.UNSIGNED, auth,
+                         sha256_claim=_claim(headers))
+    signed, payload_hash = _signature(headers, auth_query, now, max_skew)
     uri = environ.get('RAW_PATH_INFO') or sigv4.canonical_uri(path)
     canonical = sigv4.canonical_request(method, uri, pairs, headers, signed.signed_headers,
                                         payload_hash=payload_hash)
@@ -105,7 +120,18 @@ def parse(environ: dict[str, Any], *, storage_domain: str, max_skew: float, now:
         return good
 
     auth = S3AuthDetails(signed.credential.access_key, check)
-    return S3Request(environ, method, bucket, key, query, headers, payload_hash, auth, signed, keys)
+    presigned = 'X-Amz-Algorithm' in auth_query
+    streaming = not presigned and payload_hash in STREAMING
+    claim = _claim(headers) if presigned else None if streaming or payload_hash == sigv4.UNSIGNED \
+        else payload_hash
+    return S3Request(environ, method, bucket, key, query, headers, payload_hash, auth, signed, keys,
+                     sha256_claim=claim, streaming=streaming, signing_text=(canonical, to_sign))
+
+
+def _claim(headers: dict[str, str]) -> str | None:
+    """The body's SHA-256 a request not signed in a V4 header claims (any value but UNSIGNED-PAYLOAD)."""
+    value = headers.get('x-amz-content-sha256')
+    return None if value is None or value == sigv4.UNSIGNED else value
 
 
 def _v2(method: str, headers: dict[str, str], query: dict[str, str], resources: list[str], *, now: float,
@@ -148,7 +174,7 @@ def _signature(headers: dict[str, str], query: dict[str, str], now: float,
             raise errors.AccessDenied('Request has expired')
         if started > now + max_skew:
             raise errors.RequestTimeTooSkewed()
-        return signed, sigv4.UNSIGNED
+        return signed, headers.get('x-amz-content-sha256', sigv4.UNSIGNED)
     amz_date = headers.get('x-amz-date', '')
     try:
         signed = sigv4.parse_authorization(headers.get('authorization', ''), amz_date)
@@ -161,14 +187,15 @@ def _signature(headers: dict[str, str], query: dict[str, str], now: float,
         raise errors.AccessDenied('AWS authentication requires a valid Date or x-amz-date header')
     if abs(when - now) > max_skew:
         raise errors.RequestTimeTooSkewed()
-    payload_hash = headers.get('x-amz-content-sha256', '')
-    if payload_hash.startswith('STREAMING-') and payload_hash not in STREAMING:
-        raise errors.NotImplemented_(f'x-amz-content-sha256: {payload_hash} is not supported')
+    if 'x-amz-content-sha256' not in headers:
+        raise errors.InvalidRequest('Missing required header for this request: x-amz-content-sha256')
+    payload_hash = headers['x-amz-content-sha256']
     if payload_hash not in (*STREAMING, sigv4.UNSIGNED) and (len(payload_hash) != 64
                                                           or not _is_hex(payload_hash)):
-        raise errors.InvalidArgument('x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a SHA-256')
+        raise errors.InvalidArgument(_SHA256_ERROR, ArgumentName='x-amz-content-sha256',
+                                     ArgumentValue=payload_hash[:100])
     return signed, payload_hash
 
 
 def _is_hex(text: str) -> bool:
-    return all(c in '0123456789abcdef' for c in text)
+    return all(c in '0123456789abcdefABCDEF' for c in text)

@@ -62,6 +62,9 @@ def check(resp: SwiftResponse, s3: S3Request, *, not_found: type[errors.S3Error]
     resp.close()
     if resp.status == 401:
         outcome = s3.auth.outcome
+        if outcome == 'bad_signature' and s3.signed is not None:
+            canonical, to_sign = s3.signing_text
+            raise errors.signature_mismatch(s3.auth.access_key, to_sign, s3.signed.signature, canonical)
         raise (errors.InvalidAccessKeyId() if outcome == 'unknown_key' else
                errors.SignatureDoesNotMatch() if outcome == 'bad_signature' else errors.AccessDenied())
     mapped: dict[int, type[errors.S3Error]] = {

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import errors, swift, values, xmlio
+from swiftlike.s3api import errors, small_body, swift, values, xmlio
 from swiftlike.s3api.controllers import acl, multi_delete, segments
 from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
@@ -57,6 +57,9 @@ def subresource(s3: S3Request) -> str:
 
 def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """Dispatch a bucket request."""
+    if s3.method == 'GET' and list(s3.query) == ['object-lock']:      # no bucket has a lock configuration
+        swift.require_bucket(app, s3)
+        raise errors.ObjectLockConfigurationNotFoundError(BucketName=s3.bucket)
     sub = subresource(s3)
     if sub == 'location' and s3.method == 'GET':
         swift.require_bucket(app, s3)
@@ -82,7 +85,7 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
 def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """CreateBucket (with an optional LocationConstraint)."""
     check_name(s3.bucket)
-    body = s3.environ['wsgi.input'].read(xmlio.MAX_BODY + 1) if s3.headers.get('content-length') else b''
+    body = small_body.read(s3)
     if body.strip():
         root = xmlio.parse(body)
         if root.tag != 'CreateBucketConfiguration':

@@ -4,13 +4,10 @@ listed per key (only the errors when quiet)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import checksums, errors, swift, xmlio
+from swiftlike.s3api import errors, small_body, swift, xmlio
 from swiftlike.s3api.controllers import obj
 from swiftlike.s3api.controllers.common import S3Conf
 from swiftlike.s3api.request import S3Request
@@ -18,28 +15,9 @@ from swiftlike.s3api.request import S3Request
 MAX_KEYS = 1000
 
 
-def _body(s3: S3Request) -> bytes:
-    length = obj.content_length(s3)
-    if length > xmlio.MAX_BODY:
-        raise errors.MalformedXML()
-    body: bytes = s3.environ['wsgi.input'].read(length)
-    if s3.payload_hash != 'UNSIGNED-PAYLOAD' and hashlib.sha256(body).hexdigest() != s3.payload_hash:
-        raise errors.XAmzContentSHA256Mismatch()
-    md5 = s3.headers.get('content-md5')
-    if md5 is not None and base64.b64encode(hashlib.md5(body).digest()).decode() != md5:
-        raise errors.BadDigest()
-    wanted = checksums.requested(s3.headers)
-    if wanted:
-        digest = checksums.new(wanted[0])
-        digest.update(body)
-        if checksums.encode(digest) != wanted[1]:
-            raise errors.BadDigest()
-    return body
-
-
 def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """DeleteObjects."""
-    root = xmlio.parse(_body(s3))
+    root = xmlio.parse(small_body.read(s3, require_digest=True))
     if root.tag != 'Delete':
         raise errors.MalformedXML()
     quiet = (root.findtext('Quiet') or '').strip().lower() == 'true'

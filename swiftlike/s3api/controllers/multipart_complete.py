@@ -25,7 +25,7 @@ from swiftlike.common.slo_put import CHECKED
 from swiftlike.common.subrequest import IterReader
 from swiftlike.common.sysmeta import OVERRIDE_ETAG
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import checksums, errors, swift, sysmeta, values, xmlio
+from swiftlike.s3api import checksums, errors, small_body, swift, sysmeta, values, xmlio
 from swiftlike.s3api.controllers import multipart as mp
 from swiftlike.s3api.controllers import segments as seg
 from swiftlike.s3api.controllers.common import S3Conf
@@ -33,11 +33,13 @@ from swiftlike.s3api.request import S3Request
 
 #: Marker headers the completed object keeps.
 KEPT: Final = ('Content-Type', 'Content-Encoding', 'Content-Disposition')
+#: Conditional-write headers handed on to the Swift PUT (If-None-Match: * refuses to overwrite).
+CONDITIONS: Final = ('if-none-match', 'if-match')
 
 
 def _requested(s3: S3Request) -> list[tuple[int, str, dict[str, str]]]:
     """(part number, ETag, checksums) of each part the request lists."""
-    root = xmlio.parse(s3.environ['wsgi.input'].read(xmlio.MAX_BODY + 1))
+    root = xmlio.parse(small_body.read(s3, check_checksum=False))
     if root.tag != 'CompleteMultipartUpload':
         raise errors.MalformedXML()
     listed = []
@@ -45,8 +47,6 @@ def _requested(s3: S3Request) -> list[tuple[int, str, dict[str, str]]]:
         number = values.number((part.findtext('PartNumber') or '').strip(), name='PartNumber',
                                minimum=1, maximum=seg.MAX_PART, error=errors.MalformedXML)
         etag = (part.findtext('ETag') or '').strip()
-        if not etag:
-            raise errors.MalformedXML()
         sums = {child.tag[len('Checksum'):].lower(): (child.text or '').strip() for child in part
                 if child.tag.startswith('Checksum')}
         listed.append((number, etag.strip('"').lower(), sums))
@@ -84,6 +84,17 @@ def _result(s3: S3Request, etag: str, extra: list[tuple[str, str | None]] | None
         ('ETag', f'"{etag}"'), *(extra or [])]))
 
 
+def _put_object(app: WsgiApp, s3: S3Request, manifest: list[dict[str, object]],
+                headers: dict[str, str]) -> swift.SwiftResponse:
+    """The completed object: a manifest over the parts, or an empty object when every part is."""
+    if not manifest:
+        plain = {k: v for k, v in headers.items() if k not in (OVERRIDE_ETAG, CHECKED)}
+        return swift.call(app, s3, 'PUT', s3.bucket, s3.key, headers=plain, body=IterReader([]), length=0)
+    body = json.dumps(manifest).encode('utf-8')
+    return swift.call(app, s3, 'PUT', s3.bucket, s3.key, query={'multipart-manifest': 'put'}, headers=headers,
+                      body=IterReader([body]), length=len(body))
+
+
 def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """CompleteMultipartUpload."""
     upload_id = s3.query.get('uploadId', '')
@@ -92,8 +103,9 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     except errors.NoSuchUpload:
         done = swift.call(app, s3, 'HEAD', s3.bucket, s3.key)
         done.close()
-        if done.status == 200 and done.headers.get(sysmeta.UPLOAD_ID) == upload_id:
-            return _result(s3, done.headers.get(sysmeta.ETAG, ''))
+        if done.status == 200 and done.headers.get(sysmeta.UPLOAD_ID) == upload_id \
+                and done.headers.get(sysmeta.ETAG) == s3_etag([e for _, e, _ in _requested(s3)]):
+            return _result(s3, done.headers.get(sysmeta.ETAG, ''))     # the same completion, again
         raise
     listed = _requested(s3)
     stored = {int(str(p['part'])): p for p in seg.parts(app, s3, s3.bucket, s3.key, upload_id)}
@@ -101,24 +113,24 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     for index, (number, etag, _) in enumerate(listed):
         part = stored.get(number)
         if part is None or part['hash'] != etag:
-            raise errors.InvalidPart(PartNumber=str(number), ETag=etag)
+            raise errors.InvalidPart(UploadId=upload_id, PartNumber=str(number), ETag=etag)
         if index < len(listed) - 1 and int(str(part['bytes'])) < conf.min_part_size:
             raise errors.EntityTooSmall(PartNumber=str(number), MinSizeAllowed=str(conf.min_part_size))
-        manifest.append({'path': f'/{seg.segments(s3.bucket)}/{part["name"]}', 'etag': etag,
-                         'size_bytes': part['bytes']})
+        if int(str(part['bytes'])):             # an empty part adds nothing (and is no SLO segment)
+            manifest.append({'path': f'/{seg.segments(s3.bucket)}/{part["name"]}', 'etag': etag,
+                             'size_bytes': part['bytes']})
     etag = s3_etag([e for _, e, _ in listed])
     headers = {k: v for k, v in marker.headers.items() if k in KEPT or k.lower().startswith('x-object-meta-')}
     if marker.headers.get(sysmeta.TAGGING):
         headers[sysmeta.TAGGING] = marker.headers[sysmeta.TAGGING]
     headers.update({sysmeta.ETAG: etag, sysmeta.UPLOAD_ID: upload_id, OVERRIDE_ETAG: etag, CHECKED: 'true'})
+    headers.update({k.title(): v for k, v in s3.headers.items() if k in CONDITIONS})
     algorithm = marker.headers.get(sysmeta.CHECKSUM_ALGORITHM, '')
     composite = _composite(algorithm, listed) if algorithm else None
     if composite:
         headers[sysmeta.CHECKSUM + algorithm.title()] = composite
     replaced = seg.replaced_upload(app, s3, s3.bucket, s3.key)
-    body = json.dumps(manifest).encode('utf-8')
-    resp = swift.call(app, s3, 'PUT', s3.bucket, s3.key, query={'multipart-manifest': 'put'}, headers=headers,
-                      body=IterReader([body]), length=len(body))
+    resp = _put_object(app, s3, manifest, headers)
     if resp.status == 400:
         raise errors.InvalidPart(resp.body().decode('utf-8', 'replace').strip())
     swift.check(resp, s3, not_found=errors.NoSuchBucket).close()

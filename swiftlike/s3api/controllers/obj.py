@@ -9,22 +9,17 @@ The checksum is kept as object sysmeta and returned on GET and HEAD with
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import logging
 import re
-from typing import Any
 from urllib.parse import quote, unquote
 
 from webob import Response
 
 from swiftlike.common import conditional
-from swiftlike.common.concurrency import timeout
 from swiftlike.common.sysmeta import ETAG_IS_AT
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import checksums, chunked, errors, swift, sysmeta, values, xmlio
-from swiftlike.s3api.controllers import acl, segments, tagging
+from swiftlike.s3api import errors, swift, sysmeta, values, xmlio
+from swiftlike.s3api.controllers import acl, segments, tagging, upload
 from swiftlike.s3api.controllers.common import S3Conf, epoch_of_http, iso_of_epoch
 from swiftlike.s3api.request import S3Request
 from swiftlike.s3api.swift import SwiftResponse
@@ -40,6 +35,8 @@ OVERRIDES = {'response-content-type': 'Content-Type', 'response-content-language
 PASSED = ('Content-Type', 'Content-Length', 'Content-Range', 'Last-Modified', 'Accept-Ranges',
           'Content-Encoding', 'Content-Disposition')
 _CONTROL = re.compile('[\x00-\x08\x0a-\x1f\x7f]')
+#: Server-side encryption headers: refused (501), as no object is encrypted at rest by s3api.
+SSE = ('x-amz-server-side-encryption', 'x-amz-server-side-encryption-customer-algorithm')
 UNSUPPORTED = frozenset({'retention', 'legal-hold', 'torrent', 'restore', 'attributes', 'select'})
 
 
@@ -58,52 +55,14 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     if version is not None and version != 'null':      # an unversioned bucket's objects are version null
         raise errors.InvalidArgument('Invalid version id specified', ArgumentName='versionId',
                                      ArgumentValue=version[:100])
+    if s3.method == 'PUT' and any(h in s3.headers for h in SSE):
+        raise errors.NotImplemented_('Server-side encryption is not implemented')
     if 'x-amz-copy-source' in s3.headers and s3.method == 'PUT':
         return copy(app, s3, conf)
     handlers = {'PUT': put, 'GET': get, 'HEAD': get, 'DELETE': delete}
     if s3.method not in handlers:
         raise errors.MethodNotAllowed()
     return handlers[s3.method](app, s3, conf)
-
-
-def content_md5(s3: S3Request) -> str | None:
-    raw = s3.headers.get('content-md5')
-    if raw is None:
-        return None
-    try:
-        digest = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise errors.InvalidDigest() from None
-    if len(digest) != 16:
-        raise errors.InvalidDigest()
-    return digest.hex()
-
-
-def content_length(s3: S3Request, header: str = 'content-length') -> int:
-    """The body's length as the request gives it in ``header``.
-
-    :raises MissingContentLength: without one
-    :raises InvalidArgument: if it is not a number of bytes (ASCII digits)
-    """
-    raw = s3.headers.get(header)
-    if raw is None:
-        raise errors.MissingContentLength(f'You must provide the {header} HTTP header.')
-    return values.number(raw, name=header)
-
-
-def _chunked_body(s3: S3Request) -> tuple[chunked.AwsChunkedInput, int]:
-    """The decoded body of an aws-chunked upload, and its decoded length."""
-    length = content_length(s3, 'x-amz-decoded-content-length')
-    trailer = s3.headers.get('x-amz-trailer', '').strip().lower() or None
-    if trailer is not None and (not trailer.startswith('x-amz-checksum-')
-                                or trailer[len('x-amz-checksum-'):] not in checksums.ALGORITHMS):
-        raise errors.InvalidRequest(f'unsupported x-amz-trailer {trailer}')
-    signer = None
-    if s3.payload_hash.startswith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD') and s3.signed is not None:
-        signer = chunked.LazySigner(s3.keys, s3.signed)
-    body = chunked.AwsChunkedInput(s3.environ['wsgi.input'], decoded_length=length, signer=signer,
-                                   trailer=trailer, read_timeout=lambda: timeout(60))
-    return body, length
 
 
 def user_meta(s3: S3Request) -> dict[str, str]:
@@ -117,86 +76,28 @@ def object_headers(s3: S3Request) -> dict[str, str]:
                **tagging.from_header(s3)}
     for name in ('content-encoding', 'content-disposition'):
         value = s3.headers.get(name, '')
-        if value and 'aws-chunked' not in value:
-            headers[name.title()] = value
+        if value and not (s3.streaming and name == 'content-encoding'):      # an aws-chunked upload's
+            headers[name.title()] = value                                      # own is set as it is stored
     return headers
 
 
 def _put_headers(s3: S3Request) -> dict[str, str]:
     """The Swift PUT headers of a PutObject: :func:`object_headers`, Content-MD5 as ETag."""
     headers = object_headers(s3)
-    md5 = content_md5(s3)
+    headers.update({k.title(): v for k, v in s3.headers.items() if k in ('if-none-match', 'if-match')})
+    md5 = upload.md5_etag(s3)
     if md5:
         headers['ETag'] = md5              # the object server refuses (422) a body that does not match
     return headers
 
 
-def _stored(s3: S3Request, resp: SwiftResponse, extra: dict[str, str]) -> Response:
-    """The PutObject answer once the Swift PUT has answered: its ETag, quoted, and ``extra``."""
-    swift.check(resp, s3, not_found=errors.NoSuchBucket).close()
-    etag = resp.headers.get('Etag', '').strip('"')
-    return Response(status=200, headers={'ETag': f'"{etag}"', **extra})
-
-
 def put(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """PutObject (a multipart object it replaces has its parts deleted)."""
     replaced = segments.replaced_upload(app, s3, s3.bucket, s3.key)
-    resp = store(app, s3, s3.bucket, s3.key, _put_headers(s3))
+    resp = upload.store(app, s3, s3.bucket, s3.key, _put_headers(s3))
     if replaced:
         segments.delete_upload(app, s3, s3.bucket, s3.key, replaced)
     return resp
-
-
-def store(app: WsgiApp, s3: S3Request, container: str, name: str, headers: dict[str, str]) -> Response:
-    """The request's body stored as Swift object ``container/name`` (PutObject, UploadPart)."""
-    if s3.payload_hash.startswith('STREAMING-'):
-        return _put_chunked(app, s3, container, name, headers)
-    length = content_length(s3)
-    wanted = checksums.requested(s3.headers)
-    body: Any = s3.environ['wsgi.input']
-    hashing = checking = None
-    if s3.payload_hash != 'UNSIGNED-PAYLOAD':
-        body = hashing = checksums.VerifyingInput(body, length, hashlib.sha256(), s3.payload_hash,
-                                                  lambda digest: str(digest.hexdigest()))
-    if wanted:
-        body = checking = checksums.VerifyingInput(body, length, checksums.new(wanted[0]), wanted[1])
-        headers[sysmeta.CHECKSUM + wanted[0].title()] = wanted[1]
-    resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=length)
-    if hashing and hashing.mismatch:
-        resp.close()
-        raise errors.XAmzContentSHA256Mismatch()
-    if checking and checking.mismatch and wanted:
-        resp.close()
-        raise errors.BadDigest(f'The {wanted[0]} you specified did not match the calculated checksum.')
-    return _stored(s3, resp, {'x-amz-checksum-' + wanted[0]: wanted[1]} if wanted else {})
-
-
-def _put_chunked(app: WsgiApp, s3: S3Request, container: str, name: str, headers: dict[str, str]) -> Response:
-    """An aws-chunked body (chunk signatures and trailing checksum checked as it streams)."""
-    body, length = _chunked_body(s3)
-    encoding = ','.join(e for e in s3.headers.get('content-encoding', '').split(',')
-                        if e.strip() and e.strip() != 'aws-chunked')
-    if encoding:
-        headers['Content-Encoding'] = encoding
-    try:
-        if length == 0:            # nothing for the proxy to read: authenticate, then check the stream here
-            swift.require_bucket(app, s3, container)
-            body.read()
-        resp = swift.call(app, s3, 'PUT', container, name, headers=headers, body=body, length=length)
-    except chunked.ChunkError as err:
-        raise body.failure or errors.AccessDenied(str(err)) from None
-    if body.failure is not None:
-        resp.close()
-        raise body.failure
-    if not (body.trailer and body.checksum):
-        return _stored(s3, resp, {})
-    answer = _stored(s3, resp, {body.trailer: body.checksum})
-    algorithm = body.trailer[len('x-amz-checksum-'):]
-    try:                                 # the trailer came after the PUT's headers: keep it for GETs now
-        swift.set_sysmeta(app, s3, container, name, {sysmeta.CHECKSUM + algorithm.title(): body.checksum})
-    except errors.S3Error as err:
-        logger.warning('%s/%s: trailing checksum not kept: %s', container, name, err.code)
-    return answer
 
 
 def get(app: WsgiApp, s3: S3Request, conf: S3Conf, *, byte_range: str | None = None) -> Response:

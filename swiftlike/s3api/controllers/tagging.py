@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 from webob import Response
 
 from swiftlike.common.wsgi import WsgiApp
-from swiftlike.s3api import errors, swift, sysmeta, xmlio
+from swiftlike.s3api import errors, small_body, swift, sysmeta, xmlio
 from swiftlike.s3api.controllers.common import S3Conf
 from swiftlike.s3api.request import S3Request
 
@@ -65,7 +65,7 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         root = xmlio.element('Tagging', children=[tag_set])
         return Response(body=xmlio.document(root), content_type='application/xml', charset=None)
     if s3.method == 'PUT':
-        root = xmlio.parse(s3.environ['wsgi.input'].read(xmlio.MAX_BODY + 1))
+        root = xmlio.parse(small_body.read(s3))
         given = root.find('TagSet')
         if root.tag != 'Tagging' or given is None:
             raise errors.MalformedXML()

@@ -148,6 +148,9 @@ class FixedSigner:
     def check_trailer(self, trailer: bytes, given: str) -> bool:
         return given == 'good'
 
+    def mismatch(self, given: str) -> errors.S3Error:
+        return errors.signature_mismatch('key', 'AWS4-HMAC-SHA256-PAYLOAD\n', given)
+
 
 def decode(raw: bytes, length: int = 5, signed_chunks: bool = True) -> bytes:
     stream = chunked.AwsChunkedInput(io.BytesIO(raw), decoded_length=length,
@@ -186,9 +189,19 @@ def test_a_cut_body_or_no_last_chunk_is_incomplete_body(raw):
         decode(raw)
 
 
-@pytest.mark.parametrize('ext', [b'', b';chunk-signature=bad', ';chunk-signature=\u00e9'.encode()])
-def test_a_missing_or_wrong_chunk_signature_does_not_match(ext):
+@pytest.mark.parametrize('ext', [b';chunk-signature=bad', ';chunk-signature=\u00e9'.encode(),
+                                 b';x=1;chunk-signature=good'])
+def test_a_wrong_chunk_signature_does_not_match(ext):
     with pytest.raises(errors.SignatureDoesNotMatch):
+        decode(b'5' + ext + b'\r\nhello\r\n0;chunk-signature=good\r\n\r\n')
+
+
+@pytest.mark.parametrize('ext', [b'', b';', b';chunk-signature=', b';chunk-signature= ',
+                                 b';chunk-signature=good;x=1', b';chunk-signature', b';\x00',
+                                 b';' + b'a' * 5000])
+def test_a_missing_or_blank_chunk_signature_is_incomplete_body(ext):
+    # AWS: a frame without a signature is a malformed body, not a bad signature
+    with pytest.raises(errors.IncompleteBody):
         decode(b'5' + ext + b'\r\nhello\r\n0;chunk-signature=good\r\n\r\n')
 
 
@@ -257,9 +270,9 @@ def test_an_unexpected_error_is_s3_xml_internal_error_logged_once(caplog):
 
 
 def test_endless_trailers_are_refused():
-    raw = b'0\r\n' + b'x-amz-meta-a:b\r\n' * 1000 + b'\r\n'
-    stream = chunked.AwsChunkedInput(io.BytesIO(raw), decoded_length=0, signer=None,
-                                     trailer='x-amz-checksum-crc32', read_timeout=lambda: _NoTimeout())
+    raw = b'0\r\n' + b'x-amz-checksum-crc32:AAAAAA==\r\n' * 1000 + b'\r\n'
+    stream = chunked.AwsChunkedInput(io.BytesIO(raw), decoded_length=0, signer=None, trailing=True,
+                                     trailer='crc32', read_timeout=lambda: _NoTimeout())
     with pytest.raises(chunked.ChunkError):
         stream.read()
-    assert isinstance(stream.failure, errors.IncompleteBody)
+    assert isinstance(stream.failure, errors.MalformedTrailerError)
