@@ -78,7 +78,7 @@ class Bulk(Middleware):
             return self.delete(req)
         return None
 
-    def _send(self, req: Request, account: str, method: str, path: str,
+    def _send(self, req: Request, account: str, method: str, path: str, *,
               body: bulk_extract.Body | None = None, length: int | None = None) -> Response:
         headers = {name: req.headers[name] for name in PASSED if name in req.headers}
         env: dict[str, Any] = subrequest.environ_for(req.environ, method, f'/v1/{account}/{path}',
@@ -95,8 +95,8 @@ class Bulk(Middleware):
         account, base = _where(req)
         conf = self.bconf
         limits = bulk_extract.Limits(conf.max_containers_per_extraction, conf.max_failed_extractions)
-        job = bulk_extract.Extraction(
-            lambda method, path, body, length: self._send(req, account, method, path, body, length), limits)
+        job = bulk_extract.Extraction(lambda method, path, body, length: self._send(
+            req, account, method, path, body=body, length=length), limits)
         return _answer(req, job.run(req.body_file, mode, base), 'extract')
 
     def delete(self, req: Request) -> Response:
