@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import time
 import uuid
 from urllib.parse import quote
 
@@ -415,3 +416,33 @@ def test_hostile_versions_listing_params(auth, params, status):
     c.put_container('ovlist', headers={'X-Versions-Enabled': 'true'})
     got, _, _ = raw(auth, 'GET', '/ovlist', query=f'versions&{params}')
     assert got == status
+
+
+def test_versioned_links_and_links_to_versions(auth):
+    c = conn(auth)
+    cont, other = name('ovlink'), name('ovlink-plain')
+    c.put_container(cont, headers={'X-Versions-Enabled': 'true'})
+    c.put_container(other)
+    c.put_object(cont, 'ta', b'aaaaa', content_type='text/a')
+    c.put_object(cont, 'tb', b'bbbbb')
+    v1 = put(c, cont, 'link', b'', **{'X-Symlink-Target': f'{cont}/ta'})
+    assert c.get_object(cont, 'link')[1] == b'aaaaa'
+    put(c, cont, 'link', b'', **{'X-Symlink-Target': f'{cont}/tb'})
+    assert c.get_object(cont, 'link')[1] == b'bbbbb'
+    headers = c.head_object(cont, 'link', query_string=f'version-id={v1}&symlink=get')
+    assert headers['x-symlink-target'] == f'{cont}/ta'
+    # a link from an unversioned container to a versioned object reads its latest version
+    c.put_object(other, 'to-ta', b'', headers={'X-Symlink-Target': f'{cont}/ta'})
+    assert c.get_object(other, 'to-ta')[1] == b'aaaaa'
+
+
+def test_expiry_applies_to_the_pointer_not_the_version(auth):
+    c = conn(auth)
+    cont = name('ovexp')
+    c.put_container(cont, headers={'X-Versions-Enabled': 'true'})
+    vid = put(c, cont, 'o', b'data', **{'X-Delete-After': '2'})
+    time.sleep(3.1)
+    with pytest.raises(ClientException) as err:
+        c.head_object(cont, 'o')
+    assert err.value.http_status == 404
+    assert c.get_object(cont, 'o', query_string=f'version-id={vid}')[1] == b'data'
