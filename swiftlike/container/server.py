@@ -179,6 +179,8 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         cons.check_metadata(req.headers, 'container', self.limits)
         broker, _ = self._live(path)
         with db_http.db_errors(path.device):
+            if req.headers.get('X-Backend-No-Timestamp-Update', '').lower() not in db_http.TRUE_VALUES:
+                broker.update_put_timestamp(timestamp)      # a POST moves Last-Modified, as Swift's
             broker.update_metadata(db_http.metadata_updates(req, META_PREFIXES, timestamp))
         return exc.HTTPNoContent()
 

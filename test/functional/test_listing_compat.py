@@ -144,3 +144,31 @@ def test_limits_that_are_not_ascii_digits_are_ignored(tree, limit):
 def test_ascii_limits(tree, limit, status):
     call, _, cont, _ = tree
     assert _get(call, cont, f'limit={limit}')[0] == status
+
+
+def test_a_container_post_moves_its_last_modified_object_writes_do_not(swift):  # noqa: F811
+    import time
+    call, base = swift
+    cont = f'{base}/lm{uuid.uuid4().hex[:8]}'
+    assert call('PUT', cont)[0] in (201, 202)
+    first = call('HEAD', cont)[1]['last-modified']
+    time.sleep(1.1)
+    assert call('POST', cont, {'X-Container-Meta-A': 'b'})[0] == 204
+    second = call('HEAD', cont)[1]['last-modified']
+    assert second != first
+    time.sleep(1.1)
+    assert call('PUT', f'{cont}/o', body=b'x')[0] == 201
+    assert call('POST', f'{cont}/o', {'X-Object-Meta-A': 'b'})[0] in (202, 204)
+    assert call('HEAD', cont)[1]['last-modified'] == second
+
+
+def test_empty_listings_and_heads_carry_the_listing_content_type(swift):  # noqa: F811
+    call, base = swift
+    cont = f'{base}/ct{uuid.uuid4().hex[:8]}'
+    assert call('PUT', cont)[0] in (201, 202)
+    for method in ('GET', 'HEAD'):
+        status, headers, _ = call(method, cont)
+        assert (status, headers['content-type']) == (204, 'text/plain; charset=utf-8'), method
+    got = call('GET', f'{cont}?format=json', raw_path=True)
+    assert got[1]['content-type'] == 'application/json; charset=utf-8', got
+    assert call('HEAD', base)[1]['content-type'] == 'text/plain; charset=utf-8'
