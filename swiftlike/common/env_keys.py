@@ -14,3 +14,6 @@ AUTHORIZE_OVERRIDE: Final = 'swiftlike.authorize_override'  # bool: tempurl/form
 VERSIONING_MEMO: Final = 'swiftlike.versioning_memo'  # dict: containers' versioning state, per client request
 REMAPPED_FROM: Final = 'swiftlike.remapped_from'  # str: PATH_INFO as the client sent it, set by domain_remap
 META_LOOKUP: Final = 'swiftlike.meta_lookup'  # bool: a filter's HEAD for metadata (staticweb leaves it)
+TEMP_URL_QUERY: Final = 'swiftlike.temp_url_query'  # str: the query of a request tempurl allowed
+TEMP_URL_USER: Final = '.wsgi.tempurl'  # REMOTE_USER of a request tempurl allowed (staticweb: anonymous)
+WEB_SITE: Final = 'swiftlike.web_site'  # bool: staticweb serves this request (and its sub-requests)

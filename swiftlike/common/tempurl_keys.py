@@ -50,6 +50,7 @@ def _read(app: WsgiApp, environ: dict[str, Any], path: str, kind: str) -> list[s
         env.pop(name, None)
     env[env_keys.AUTHORIZE] = _allow
     env[env_keys.AUTHORIZE_OVERRIDE] = True
+    env[env_keys.META_LOOKUP] = True
     resp = Request(env).get_response(app)
     subrequest.close(resp)
     if resp.status_int // 100 != 2:

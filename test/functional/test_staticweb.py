@@ -174,3 +174,28 @@ def test_utf8_index_and_css_names(site):
 def test_a_private_site_is_401_before_any_redirect(site):
     assert site.anon('private').status == 401
     assert site.anon('private/').status == 401
+
+
+def test_prefix_temp_url_reaches_a_private_site(site):
+    import hashlib
+    import hmac
+    import time
+    site.meta('private', index='', listings='true')
+    assert site.owner('POST', 'private', {'X-Container-Meta-Temp-URL-Key': 'sekrit'}).status == 204
+    expires = int(time.time() + 600)
+    message = f'GET\n{expires}\nprefix:/v1/{site.account}/private/'
+    sig = hmac.new(b'sekrit', message.encode(), hashlib.sha256).hexdigest()
+    query = f'temp_url_prefix=&temp_url_expires={expires}&temp_url_sig={sig}'
+    assert site.anon('private/').status == 401
+    got = site.anon(f'private/?{query}')
+    assert got.status == 200, got
+    link = f'<a href="./index.html?temp_url_prefix=&amp;temp_url_expires={expires}&amp;temp_url_sig={sig}">'
+    assert link in got.body.decode()
+    assert site.anon(f'private/index.html?{query}').body == b'secret'
+    assert site.anon(f'private/?{query.replace(sig[:6], "000000")}').status == 401
+    assert site.anon(f'private/?{query}&inline"><script>').status in (200, 401)
+    site.meta('private', listings='')                     # no site: the temp URL lists nothing
+    for path in ('private', 'private/'):
+        got = site.anon(f'{path}?{query}')
+        assert got.status == 401 and 'x-container-meta-temp-url-key' not in got.headers
+    site.meta('private', index='index.html', listings='true')

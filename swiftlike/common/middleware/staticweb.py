@@ -21,6 +21,7 @@ auth filter. Never changes what is stored.
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -32,6 +33,7 @@ from swiftlike.common.request import header_to_str, split_path
 from swiftlike.common.web_listing import render
 from swiftlike.common.wsgi import Middleware
 
+TEMP_URL_PARAMS: Final = ('temp_url_prefix', 'temp_url_expires', 'temp_url_sig')
 TRUE: Final = ('true', '1', 'yes', 'on', 't', 'y')
 DISABLED: Final = ('<html><body><h1>Web Listing Disabled</h1>The owner of this web site has disabled web '
                    'listing.<p>If you are the owner of this web site, you can enable web site listing by '
@@ -117,6 +119,7 @@ class Site:
     def for_container(self) -> Response | None:
         if not self.index and not self.listings:
             return exc.HTTPNotFound() if self.web_mode else None
+        self.req.environ[env_keys.WEB_SITE] = True
         denied = self.denied()
         if denied is not None:
             return self.error_page(denied)
@@ -130,6 +133,7 @@ class Site:
         return self.listing('')
 
     def for_object(self) -> Response:
+        self.req.environ[env_keys.WEB_SITE] = True
         resp = self.get(subrequest.path_of(self.req))
         if resp.status_int // 100 in (2, 3):
             if resp.content_type != self.dir_type or (resp.content_length or 0) > 1:
@@ -180,11 +184,22 @@ class Site:
         if prefix and not rows:
             return self.error_page(exc.HTTPNotFound())
         label = f'{self.label}/{prefix}' if self.label else subrequest.path_of(self.req)
-        page = render(rows, label=label, prefix=prefix, css=self.css)
+        page = render(rows, label=label, prefix=prefix, css=self.css, link_query=self.temp_url_query())
         resp = Response(body=page.encode('utf-8'), content_type='text/html', charset='utf-8')
         if self.req.method == 'HEAD':
             resp.app_iter = iter(())
         return resp
+
+    def temp_url_query(self) -> str:
+        """The client's temp URL parameters (as sent, HTML-escaped), for the listing's links:
+        a prefix-based temp URL of the container then reaches what it lists."""
+        query = self.req.environ.get(env_keys.TEMP_URL_QUERY, '')
+        tokens = dict(t.partition('=')[::2] for t in query.split('&'))
+        if 'temp_url_sig' not in tokens:
+            return ''
+        kept = [f'{k}={tokens[k]}' for k in TEMP_URL_PARAMS if k in tokens]
+        kept += ['inline'] if 'inline' in tokens else []
+        return escape('&'.join(kept), quote=True)
 
     @property
     def web_mode(self) -> bool:
@@ -208,14 +223,12 @@ class StaticWeb(Middleware):
         if req.method not in ('GET', 'HEAD') or req.environ.get(env_keys.META_LOOKUP):
             return None
         web_mode = req.headers.get('X-Web-Mode', '').strip().lower() in TRUE
-        if req.environ.get('REMOTE_USER') and not web_mode:
+        if req.environ.get('REMOTE_USER') not in (None, '', env_keys.TEMP_URL_USER) and not web_mode:
             return None
         site = Site(self.app, req, path, container_meta.headers_of(self.app, req.environ, path[1], path[2]))
-        if not path[3]:
-            return site.for_container()
         if not (site.index or site.listings or site.error or site.dir_type != 'application/directory'):
-            return None
-        return site.for_object()
+            return exc.HTTPNotFound() if web_mode and not path[3] else None
+        return site.for_object() if path[3] else site.for_container()
 
 
 filter_factory = StaticWeb.factory

@@ -113,14 +113,18 @@ class Grant:
     scope: str
     expires: int
 
-    def allows(self, method: str, path_info: str) -> bool:
+    def allows(self, method: str, path_info: str, *, web: bool = False) -> bool:
         """Whether a request (the client's own, or a filter's sub-request on
-        its behalf) may do ``method`` on ``path_info`` (WSGI PATH_INFO)."""
+        its behalf) may do ``method`` on ``path_info`` (WSGI PATH_INFO). A
+        prefix temp URL of the container itself reads it only as a web site
+        (``web``: staticweb serves it), never as an API listing."""
         try:
             version, account, container, obj = split_path(wsgi_path_to_str(path_info), 2, 4, True)
         except ConstraintError:
             return False
         if version != 'v1' or account != self.account or not container:
+            return False
+        if not self.obj and not obj and not web:
             return False
         if obj and container == self.container and method == self.method and self._covers(obj):
             return True
@@ -132,7 +136,8 @@ class Grant:
 
     def authorize(self, req: Request) -> Response | None:
         """``env_keys.AUTHORIZE`` for this request: None, or a 401."""
-        if self.allows(req.method, req.environ.get('PATH_INFO', '')):
+        web = bool(req.environ.get(env_keys.WEB_SITE))
+        if self.allows(req.method, req.environ.get('PATH_INFO', ''), web=web):
             return None
         return invalid(req)
 
@@ -142,6 +147,12 @@ def invalid(req: Request) -> Response:
     body = b'' if req.method == 'HEAD' else INVALID_BODY
     return Response(status=401, body=body, content_type='text/plain',
                     headers={'Www-Authenticate': 'Swift realm="unknown"'})
+
+
+#: Never shown to a prefix temp URL's reader of the container itself.
+CONTAINER_OWNER_HEADERS: Final = frozenset({
+    'x-container-meta-temp-url-key', 'x-container-meta-temp-url-key-2', 'x-container-read',
+    'x-container-write', 'x-container-sync-key', 'x-container-sync-to'})
 
 
 def query_params(environ: dict[str, Any]) -> dict[str, str] | None:
@@ -171,18 +182,21 @@ def redacted(query: str) -> str:
     return _SIG_VALUE.sub(r'\1\2...', query)
 
 
-def object_target(path_info: str) -> tuple[str, str, str]:
-    """``(account, container, object)`` of a ``/v1/a/c/o`` path.
+def object_target(path_info: str, *, prefixed: bool = False) -> tuple[str, str, str]:
+    """``(account, container, object)`` of a ``/v1/a/c/o`` path; with
+    ``prefixed`` (a prefix-based temp URL) the container itself too (object
+    ``''``: staticweb shows a listing of it).
 
     :raises InvalidTempUrl: for anything else
     """
     try:
-        version, account, container, obj = split_path(wsgi_path_to_str(path_info), 4, 4, True)
+        version, account, container, obj = split_path(wsgi_path_to_str(path_info), 3 if prefixed else 4,
+                                                      4, True)
     except ConstraintError:
         raise InvalidTempUrl('not an object path') from None
-    if version != 'v1' or not account or not container or not obj:
+    if version != 'v1' or not account or not container or not (obj or prefixed):
         raise InvalidTempUrl('not an object path')
-    return account, container, obj
+    return account, container, obj or ''
 
 
 def check_ip(ip_range: str, client: str | None) -> None:
@@ -286,8 +300,8 @@ class TempUrl(Middleware):
             raise InvalidTempUrl('expired')
         if req.method not in self.methods:
             raise InvalidTempUrl(f'method {req.method} not allowed for temp URLs')
-        account, container, obj = object_target(req.environ.get('PATH_INFO', ''))
         prefix = params.get('temp_url_prefix')
+        account, container, obj = object_target(req.environ.get('PATH_INFO', ''), prefixed=prefix is not None)
         if prefix is not None and not obj.startswith(prefix):
             raise InvalidTempUrl('object outside temp_url_prefix')
         ip_range = params.get('temp_url_ip_range', '')
@@ -334,13 +348,15 @@ class TempUrl(Middleware):
                 del req.environ[key]
         req.environ[env_keys.AUTHORIZE] = grant.authorize
         req.environ[env_keys.AUTHORIZE_OVERRIDE] = True
-        req.environ['REMOTE_USER'] = '.wsgi.tempurl'
+        req.environ['REMOTE_USER'] = env_keys.TEMP_URL_USER
+        req.environ[env_keys.TEMP_URL_QUERY] = req.environ.get('QUERY_STRING', '')
         req.environ['QUERY_STRING'] = ''
 
     def _finish(self, req: Request, params: dict[str, str], grant: Grant, resp: Response) -> Response:
         """The answer with outgoing headers stripped and, for a read,
         Content-Disposition and Expires set."""
-        for name in [n for n in resp.headers if self.outgoing.strips(n)]:
+        for name in [n for n in resp.headers if self.outgoing.strips(n)
+                     or (not grant.obj and n.lower() in CONTAINER_OWNER_HEADERS)]:
             del resp.headers[name]
         if req.method in ('GET', 'HEAD') and resp.status_int // 100 == 2:
             name = grant.obj
