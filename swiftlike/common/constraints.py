@@ -66,6 +66,19 @@ def check_name(name: str, kind: str, limits: Constraints = DEFAULT_CONSTRAINTS) 
         raise ConstraintError(f'{kind} name may not be {name!r}')
 
 
+def _wire_length(value: str) -> int:
+    """Bytes of a header value: a WSGI header is its bytes read as latin-1 (one character
+    each); a value a filter set as text (beyond latin-1) counts as UTF-8.
+
+    >>> _wire_length('\xc3\xa9'), _wire_length('\u00e9'), _wire_length('\u2603')
+    (2, 1, 3)
+    """
+    try:
+        return len(value.encode('latin-1'))
+    except UnicodeEncodeError:
+        return len(value.encode('utf-8', 'surrogateescape'))
+
+
 def check_metadata(headers: Mapping[str, str], kind: str,
                    limits: Constraints = DEFAULT_CONSTRAINTS) -> None:
     """Check the user metadata headers of a request for ``kind``.
@@ -84,10 +97,11 @@ def check_metadata(headers: Mapping[str, str], kind: str,
             raise ConstraintError('metadata name cannot be empty')
         if len(name) > limits.max_meta_name_length:
             raise ConstraintError(f'metadata name too long; max {limits.max_meta_name_length}')
-        if len(value.encode('utf-8', 'surrogateescape')) > limits.max_meta_value_length:
+        length = _wire_length(value)
+        if length > limits.max_meta_value_length:
             raise ConstraintError(f'metadata value longer than {limits.max_meta_value_length}')
         count += 1
-        size += len(name) + len(value.encode('utf-8', 'surrogateescape'))
+        size += len(name) + length
     if count > limits.max_meta_count:
         raise ConstraintError(f'too many metadata items; max {limits.max_meta_count}')
     if size > limits.max_meta_overall_size:

@@ -215,3 +215,31 @@ def test_malformed_ranges_get_the_whole_object(swift, value):
     call('PUT', f'{base}/edges/spaced', body=bytes(range(100)))
     status, _, body = call('GET', f'{base}/edges/spaced', {'Range': value})
     assert (status, body) == (200, bytes(range(100)))
+
+
+@pytest.mark.parametrize(('value', 'status'), [
+    ('\u00e9' * 128, 201),                      # 256 bytes of UTF-8: the longest value
+    ('\u00e9' * 128 + 'x', 400),
+    ('\u2603' * 85 + 'x', 201),                 # 256 bytes
+    ('\u2603' * 86, 400),                       # 258 bytes
+    (('\u2603' * 85).encode()[:-1], 201),       # 254 bytes, cut mid-character: not UTF-8, still metadata
+])
+def test_metadata_values_are_measured_in_bytes(swift, value, status):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    raw = value if isinstance(value, bytes) else value.encode()
+    got, _, body = call('PUT', f'{base}/edges/meta', {'X-Object-Meta-V': raw}, b'x')
+    assert got == status, body
+    if status == 201:
+        assert call('HEAD', f'{base}/edges/meta')[1]['x-object-meta-v'].encode('latin-1') == raw
+
+
+def test_overall_metadata_size_counts_bytes(swift):
+    call, base = swift
+    call('PUT', f'{base}/edges')
+    # 15 items of 1 + 256 bytes and one of 1 + 240: 4096 in all, the limit
+    headers = {f'X-Object-Meta-{n:x}': ('\u00e9' * 128).encode() for n in range(15)}
+    headers['X-Object-Meta-z'] = b'y' * 240
+    assert call('PUT', f'{base}/edges/many', headers, b'x')[0] == 201
+    headers['X-Object-Meta-z'] = b'y' * 241
+    assert call('PUT', f'{base}/edges/many', headers, b'x')[0] == 400
