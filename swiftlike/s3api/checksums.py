@@ -1,5 +1,7 @@
 """S3's flexible checksums (``x-amz-checksum-crc32``, ``-crc32c``, ``-sha1``,
-``-sha256``: base64 of the big-endian digest), checked as a body streams."""
+``-sha256``, and ``-crc64nvme`` where the C-backed ``awscrt`` package is
+installed: base64 of the big-endian digest), checked as a body streams.
+With awscrt, CRC-32C is computed by it too (the pure-Python one is slow)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from swiftlike.s3api import errors
+
+try:                                   # optional: AWS's C runtime (CRC-64/NVME, fast CRC-32C)
+    from awscrt import checksums as _crt
+except ImportError:                    # pragma: no cover - depends on the installation
+    _crt = None
 
 
 class _Digest(Protocol):
@@ -58,12 +65,33 @@ class _Crc32c:
         return (self.value ^ 0xFFFFFFFF).to_bytes(4, 'big')
 
 
+class _CrtCrc:
+    """A CRC of awscrt (``crc32c`` or ``crc64nvme``), ``size`` bytes long."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.function = getattr(_crt, name)
+        self.size = size
+        self.value = 0
+
+    def update(self, data: bytes) -> None:
+        self.value = self.function(data, self.value)
+
+    def digest(self) -> bytes:
+        return int(self.value).to_bytes(self.size, 'big')
+
+
 def _sha1() -> _Digest:
     return hashlib.sha1(usedforsecurity=False)
 
 
 ALGORITHMS: dict[str, Callable[[], _Digest]] = {'crc32': _Crc32, 'crc32c': _Crc32c, 'sha1': _sha1,
                                                 'sha256': hashlib.sha256}
+if _crt is not None:
+    ALGORITHMS['crc32c'] = lambda: _CrtCrc('crc32c', 4)
+    ALGORITHMS['crc64nvme'] = lambda: _CrtCrc('crc64nvme', 8)
+#: Algorithms whose multipart checksum is of the whole object, not of the parts' checksums
+#: (S3's FULL_OBJECT type); s3api keeps no checksum for such a multipart object.
+FULL_OBJECT_ONLY = frozenset({'crc64nvme'})
 
 
 #: x-amz-checksum-* headers that are not a checksum of the body.

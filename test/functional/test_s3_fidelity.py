@@ -367,3 +367,16 @@ def test_hostile_integrity_headers_are_4xx(signer, name, value):
 def test_hostile_frames_are_4xx(signer, frame):
     answer = _unsigned_stream(signer, frame, 5, 'x-amz-checksum-crc32')
     assert 400 <= answer.status < 500 and answer.code, (frame[:40], answer.status, answer.body[:300])
+
+
+def test_crc64nvme_checksums(signer, s3):
+    pytest.importorskip('awscrt')
+    body, good = b'123456789', 'rosUhgp5mIg='
+    sha = hashlib.sha256(body).hexdigest()
+    answer = signer.put_v4(PATH, body, {'x-amz-content-sha256': sha, 'x-amz-checksum-crc64nvme': good})
+    assert answer.status == 200 and answer.headers['x-amz-checksum-crc64nvme'] == good
+    assert s3.head_object(Bucket=BUCKET, Key='obj', ChecksumMode='ENABLED')['ChecksumCRC64NVME'] == good
+    bad = 'sosUhgp5mIg='
+    answer = signer.put_v4(PATH, body, {'x-amz-content-sha256': sha, 'x-amz-checksum-crc64nvme': bad})
+    assert_error(answer, 400, 'BadDigest',
+                 'The CRC64NVME you specified did not match the calculated checksum.')

@@ -126,7 +126,8 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     headers.update({sysmeta.ETAG: etag, sysmeta.UPLOAD_ID: upload_id, OVERRIDE_ETAG: etag, CHECKED: 'true'})
     headers.update({k.title(): v for k, v in s3.headers.items() if k in CONDITIONS})
     algorithm = marker.headers.get(sysmeta.CHECKSUM_ALGORITHM, '')
-    composite = _composite(algorithm, listed) if algorithm else None
+    composite = _composite(algorithm, listed) if algorithm and algorithm not in checksums.FULL_OBJECT_ONLY \
+        else None
     if composite:
         headers[sysmeta.CHECKSUM + algorithm.title()] = composite
     replaced = seg.replaced_upload(app, s3, s3.bucket, s3.key)

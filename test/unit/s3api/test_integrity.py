@@ -232,3 +232,16 @@ def test_a_bad_chunk_signature_names_what_was_signed():
                     'CanonicalRequest', 'CanonicalRequestBytes'):
         assert f'<{element}>' in body
     assert '<StringToSignBytes>41 57 53 34' in body
+
+
+def test_crc64nvme_where_awscrt_is_installed():
+    pytest.importorskip('awscrt')
+    from swiftlike.s3api import checksums
+
+    digest = checksums.new('crc64nvme')
+    for piece in (b'1234', b'56789'):           # streamed in pieces, as a body is
+        digest.update(piece)
+    assert checksums.encode(digest) == 'rosUhgp5mIg='      # CRC-64/NVME's check value, 0xAE8B14860A799888
+    assert claim(x_amz_checksum_crc64nvme='rosUhgp5mIg=') == integrity.Claim('crc64nvme', 'rosUhgp5mIg=')
+    with pytest.raises(errors.InvalidRequest):
+        claim(x_amz_checksum_crc64nvme='y/Q5Jg==')              # a CRC-32's size
