@@ -32,6 +32,19 @@ META_PREFIXES: Final = ('x-container-meta-', 'x-container-sysmeta-', 'x-containe
                         'x-container-sync-')
 
 
+def _listed_text(value: str) -> str:
+    """A header's bytes (latin-1 per PEP 3333) as the text listings show: UTF-8 decoded
+    (U+FFFD for what is not UTF-8, which a content type may be).
+
+    >>> _listed_text('caf\xc3\xa9'), _listed_text('a\xff')
+    ('café', 'a\ufffd')
+    """
+    try:
+        return value.encode('latin-1').decode('utf-8', 'replace')
+    except UnicodeEncodeError:           # already text beyond latin-1
+        return value
+
+
 class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
     """The container server WSGI app."""
 
@@ -114,7 +127,7 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         with db_http.db_errors(path.device):
             if path.account.startswith(expiring.AUTO_CREATE_PREFIX) and not broker.exists():
                 broker.initialize(timestamp, account=path.account, container=path.container)
-            broker.queue_object(path.obj or '', timestamp, size, req.headers['X-Content-Type'],
+            broker.queue_object(path.obj or '', timestamp, size, _listed_text(req.headers['X-Content-Type']),
                                 req.headers['X-Etag'])
         return exc.HTTPCreated()
 

@@ -172,3 +172,17 @@ def test_empty_listings_and_heads_carry_the_listing_content_type(swift):  # noqa
     got = call('GET', f'{cont}?format=json', raw_path=True)
     assert got[1]['content-type'] == 'application/json; charset=utf-8', got
     assert call('HEAD', base)[1]['content-type'] == 'text/plain; charset=utf-8'
+
+
+def test_listings_show_a_utf8_content_type_as_text(tree):
+    call, _, cont, _ = tree
+    ctype = 'text/\u9409\u1804; x=\u00e9'
+    assert call('PUT', f'{cont}/typed', {'Content-Type': ctype.encode()}, b'x')[0] == 201
+    assert call('HEAD', f'{cont}/typed')[1]['content-type'].encode('latin-1') == ctype.encode()
+    entries = json.loads(_get(call, cont, 'format=json&prefix=typed')[2])
+    assert [e['content_type'] for e in entries] == [ctype]
+    doc = minidom.parseString(_get(call, cont, 'format=xml&prefix=typed')[2])
+    assert doc.getElementsByTagName('content_type')[0].firstChild.nodeValue == ctype
+    assert call('PUT', f'{cont}/typed2', {'Content-Type': b'text/\xff\xfe'}, b'x')[0] == 201
+    entries = json.loads(_get(call, cont, 'format=json&prefix=typed2')[2])
+    assert [e['content_type'] for e in entries] == ['text/\ufffd\ufffd']
