@@ -14,6 +14,7 @@ from typing import Any, Final
 from urllib.parse import quote, unquote
 
 from swiftlike.common.constraints import ConstraintError, check_name
+from swiftlike.common.numbers import is_int
 from swiftlike.common.request import header_to_str
 
 TARGET: Final = 'X-Symlink-Target'
@@ -134,8 +135,8 @@ def stored_target(headers: Mapping[str, str]) -> Target | None:
     container, _, obj = unquote(raw).partition('/')
     account = unquote(headers[SYS_ACCOUNT]) if headers.get(SYS_ACCOUNT) else None
     etag = headers.get(SYS_ETAG) or None
-    size = int(headers[SYS_BYTES]) if str(headers.get(SYS_BYTES, '')).isascii() \
-        and str(headers.get(SYS_BYTES, '')).isdigit() else None
+    size_text = str(headers.get(SYS_BYTES, ''))
+    size = int(size_text) if is_int(size_text) else None
     return Target(container, obj, account, etag, size)
 
 
@@ -158,5 +159,5 @@ def listing_entry(entry: dict[str, Any], version: str, account: str) -> dict[str
     if 'symlink_target_etag' in found:
         out['symlink_etag'] = found['symlink_target_etag']
         size = found.get('symlink_target_bytes', '0')
-        out['symlink_bytes'] = int(size) if size.isascii() and size.isdigit() else 0
+        out['symlink_bytes'] = int(size) if is_int(size) else 0
     return out

@@ -31,6 +31,7 @@ from webob import Request, Response
 
 from swiftlike.common import container_meta, info, subrequest
 from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.numbers import is_int
 from swiftlike.common.request import split_path
 from swiftlike.common.wsgi import Middleware
 
@@ -126,7 +127,7 @@ class Cors(Middleware):
             '*' if settings.get('allow-origin', '').strip() == '*' else origin
         resp.headers['Access-Control-Allow-Methods'] = ', '.join(methods)
         max_age = settings.get('max-age', '').strip()
-        if max_age.isascii() and max_age.isdigit() and len(max_age) <= 10:
+        if is_int(max_age, maximum=2 ** 31 - 1):
             resp.headers['Access-Control-Max-Age'] = max_age
         wanted = [h for h in _tokens(req.headers.get('Access-Control-Request-Headers', ''), ',')
                   if _TOKEN.fullmatch(h)]
