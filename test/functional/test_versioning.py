@@ -431,6 +431,7 @@ def test_versioned_links_and_links_to_versions(auth):
     assert c.get_object(cont, 'link')[1] == b'bbbbb'
     headers = c.head_object(cont, 'link', query_string=f'version-id={v1}&symlink=get')
     assert headers['x-symlink-target'] == f'{cont}/ta'
+    assert c.get_object(cont, 'link', query_string=f'version-id={v1}')[1] == b'aaaaa'    # followed
     # a link from an unversioned container to a versioned object reads its latest version
     c.put_object(other, 'to-ta', b'', headers={'X-Symlink-Target': f'{cont}/ta'})
     assert c.get_object(other, 'to-ta')[1] == b'aaaaa'

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from webob import Request, Response, exc
 
@@ -249,7 +249,10 @@ class ObjectVersioning(Middleware):
             if version.headers.get('Content-Type') == DELETE_MARKER_TYPE:
                 subrequest.close(version)
                 return _with_id(exc.HTTPNotFound(headers={'Content-Type': DELETE_MARKER_TYPE}), vid)
-            return _with_id(version, vid) if version.status_int // 100 == 2 else version
+            if version.status_int // 100 != 2:
+                return version
+            _forget_version_param(req)
+            return _with_id(version, vid)
         return self._version_write(req, account, container, obj, vid)
 
     def _version_write(self, req: Request, account: str, container: str, obj: str, vid: str) -> Response:
@@ -295,6 +298,14 @@ def _version_param(req: Request) -> str | None:
         raise exc.HTTPBadRequest(body='Query string is not valid UTF-8\n') from None
     found = [value for key, value in pairs if key == 'version-id']
     return found[-1] if found else None
+
+
+def _forget_version_param(req: Request) -> None:
+    """Take ``version-id`` off the client's query once that version is read: a
+    version that is a symlink names its target's latest, and the symlink filter
+    above follows it with the client's query."""
+    pairs = parse_qsl(req.environ.get('QUERY_STRING', ''), keep_blank_values=True)
+    req.environ['QUERY_STRING'] = urlencode([(k, v) for k, v in pairs if k != 'version-id'])
 
 
 def _authorize(req: Request, acl: str) -> Response | None:
