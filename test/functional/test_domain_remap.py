@@ -41,7 +41,8 @@ def r(cluster) -> Iterator[Remote]:
 
 
 def test_info_lists_domain_remap(cluster):
-    assert 'domain_remap' in json.loads(send(cluster.proxy_port, 'GET', '/info').body)
+    info = json.loads(send(cluster.proxy_port, 'GET', '/info').body)
+    assert info['domain_remap'] == {'default_reseller_prefix': None}
 
 
 @pytest.mark.parametrize('label', ['auth_test', 'auth-test', 'AUTH_test', 'Auth-Test'])

@@ -82,9 +82,7 @@ class DomainRemap(Middleware):
 
     def process_request(self, req: Request) -> Response | None:
         if info.is_info(req.environ):
-            shown = {'default_reseller_prefix': self.conf.default_reseller_prefix} \
-                if self.conf.default_reseller_prefix else {}
-            info.add(req.environ, 'domain_remap', shown)
+            info.add(req.environ, 'domain_remap', {'default_reseller_prefix': self.default or None})
         host = req.environ.get('HTTP_HOST') or req.environ.get('SERVER_NAME', '')
         host = host.rpartition(':')[0] if re.search(r':\d*$', host) else host
         host = ''.join(c.lower() if c.isascii() else c for c in host).rstrip('.')
