@@ -20,7 +20,7 @@ from webob import Response, exc
 from swiftlike.common import subrequest
 from swiftlike.common.slo_put import is_manifest
 from swiftlike.common.timestamp import Timestamp
-from swiftlike.common.versioning_container import owner_call
+from swiftlike.common.versioning_state import owner_call
 from swiftlike.common.wsgi import WsgiApp
 
 #: Read an object as stored: a manifest and a symlink as themselves.

@@ -31,14 +31,14 @@ from urllib.parse import parse_qsl, urlencode
 from webob import Request, Response, exc
 
 from swiftlike.common import env_keys, info, subrequest
-from swiftlike.common import versioning_container as vc
 from swiftlike.common import versioning_copy as vcopy
 from swiftlike.common import versioning_ids as ids
+from swiftlike.common import versioning_state as vc
 from swiftlike.common.numbers import is_int
 from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE
-from swiftlike.common.versioning_container import split_v1
-from swiftlike.common.versioning_containers import ContainerSide
+from swiftlike.common.versioning_container_ops import ContainerSide
 from swiftlike.common.versioning_names import DELETE_MARKER_TYPE
+from swiftlike.common.versioning_state import split_v1
 from swiftlike.common.wsgi import Middleware, WsgiApp
 
 VERSION_ID: Final = 'X-Object-Version-Id'

@@ -34,8 +34,8 @@ from urllib.parse import parse_qsl
 from webob import Request, Response, exc
 
 from swiftlike.common import env_keys, info, subrequest
-from swiftlike.common import versioning_container as vc
 from swiftlike.common import versioning_copy as vcopy
+from swiftlike.common import versioning_state as vc
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.versioning_names import (

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 from webob import Request, Response
 
-from swiftlike.common import versioning_container as vc
+from swiftlike.common import versioning_state as vc
 from swiftlike.common.middleware.versioned_writes import VersionedWrites, VersionedWritesConf
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.common.versioning_names import DELETE_MARKER_TYPE, archive_name
