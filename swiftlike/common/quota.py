@@ -99,9 +99,42 @@ def may_write(req: Request, write_acl: str) -> bool:
 
 
 def upload_size(req: Request) -> int:
-    """The bytes a PUT adds (0 for a chunked upload, which is not known
-    before it is read: Swift checks it the same way)."""
+    """The bytes a PUT adds as far as known before it is read (0 for a
+    chunked upload: see :func:`put_within`)."""
     return req.content_length or 0
+
+
+class _QuotaInput:
+    """A request body that fails (OSError, as a client that went away)
+    once more than ``allowed`` bytes were read from it."""
+
+    def __init__(self, stream: Any, allowed: int) -> None:
+        self.stream = stream
+        self.left = allowed
+        self.tripped = False
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.stream.read(size)
+        self.left -= len(data)
+        if self.left < 0:
+            self.tripped = True
+            raise OSError('upload exceeds quota')
+        return data
+
+
+def put_within(app: WsgiApp, req: Request, allowed: int | None) -> Response | None:
+    """A chunked PUT (its size unknown) that may add at most ``allowed``
+    bytes: passed on with its body counted, and a 413 (the object not
+    stored) if it turns out larger. None (pass on as is) for any other."""
+    if allowed is None or req.content_length is not None:
+        return None
+    body = _QuotaInput(req.environ['wsgi.input'], allowed)
+    req.environ['wsgi.input'] = body
+    resp = req.get_response(app)
+    if body.tripped:
+        subrequest.close(resp)
+        return too_large()
+    return resp
 
 
 def over(quota: int | None, used: int | None, adding: int) -> bool:

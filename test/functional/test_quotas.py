@@ -217,3 +217,42 @@ def test_a_quota_set_on_an_account_seen_without_one_applies_at_once(quota_accoun
     settled(quota_account, 4, 4)
     assert quota_account('reseller', 'POST', headers=[('X-Account-Quota-Count', '4')]).status == 204
     assert quota_account('reseller', 'PUT', '/c/over', body=b'').status == 413
+
+
+def test_a_form_upload_past_a_container_quota_is_refused(call, port, tmp_path):
+    import hmac
+    import subprocess
+    call('owner', 'POST', headers=[('X-Account-Meta-Temp-Url-Key', 'fkey')])
+    call('owner', 'PUT', '/cq-form', [('X-Container-Meta-Quota-Bytes', '5')])
+    path, expires = '/v1/AUTH_test/cq-form/', int(time.time() + 300)
+    sig = hmac.new(b'fkey', f'{path}\n\n{1 << 20}\n5\n{expires}'.encode(), 'sha1').hexdigest()
+    (tmp_path / 'big').write_bytes(b'x' * 6)
+    out = subprocess.run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}',
+                          '--form-string', f'max_file_size={1 << 20}', '--form-string', 'max_file_count=5',
+                          '--form-string', f'expires={expires}', '--form-string', f'signature={sig}',
+                          '-F', f'file=@{tmp_path / "big"}', f'http://127.0.0.1:{port}{path}'],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out == '413'
+    assert call('owner', 'GET', '/cq-form').body == b''
+
+
+def chunked(data: bytes) -> bytes:
+    return b''.join(b'%x\r\n%s\r\n' % (len(data[i:i + 3]), data[i:i + 3]) for i in range(0, len(data), 3)) \
+        + b'0\r\n\r\n'
+
+
+def test_a_chunked_upload_is_counted_as_it_streams(call):
+    call('owner', 'PUT', '/cq-chunked', [('X-Container-Meta-Quota-Bytes', '10')])
+    te = [('Transfer-Encoding', 'chunked')]
+    assert call('owner', 'PUT', '/cq-chunked/big', te, chunked(b'x' * 11)).status == 413
+    assert call('owner', 'HEAD', '/cq-chunked/big').status == 404
+    assert call('owner', 'PUT', '/cq-chunked/fits', te, chunked(b'x' * 10)).status == 201
+    assert call('owner', 'GET', '/cq-chunked/fits').body == b'x' * 10
+
+
+def test_a_chunked_upload_past_an_account_quota_is_413(quota_account):
+    quota_account('reseller', 'POST', headers=[('X-Account-Quota-Bytes', '10')])
+    te = [('Transfer-Encoding', 'chunked')]
+    assert quota_account('reseller', 'PUT', '/c/big', te, chunked(b'y' * 7)).status == 413
+    assert quota_account('reseller', 'HEAD', '/c/big').status == 404
+    assert quota_account('reseller', 'PUT', '/c/fits', te, chunked(b'y' * 6)).status == 201

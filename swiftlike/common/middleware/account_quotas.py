@@ -107,7 +107,7 @@ class AccountQuotas(Middleware):
         used = quota.stored_int(acct.headers, 'X-Account-Bytes-Used')
         count = quota.stored_int(acct.headers, 'X-Account-Object-Count')
         if not (quota.over(max_bytes, used, quota.upload_size(req)) or quota.over(max_count, count, 1)):
-            return None
+            return quota.put_within(self.app, req, None if max_bytes is None else max_bytes - (used or 0))
         cont = quota.head(self.app, req.environ, f'/v1/{account}/{container}')
         if cont is None or not quota.may_write(req, cont.headers.get('X-Container-Write', '')):
             return None

@@ -3,7 +3,8 @@
 set, whole numbers) limit what object PUTs may add; one that would pass a
 quota is a 413. A COPY, a copy by PUT and a form upload (formpost) are PUTs
 by the time they get here, so they count the same way. A chunked upload
-counts as 0 bytes (its size is not known before it is stored), as in Swift.
+(its size unknown before it is read) is counted as it streams, and is a 413,
+not stored, once it passes the quota.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class ContainerQuotas(Middleware):
         if quota.over(max_bytes, used, quota.upload_size(req)) or quota.over(max_count, count, 1):
             if quota.may_write(req, resp.headers.get('X-Container-Write', '')):
                 return quota.too_large()
-        return None
+            return None
+        return quota.put_within(self.app, req, None if max_bytes is None else max_bytes - (used or 0))
 
 
 filter_factory = ContainerQuotas.factory
