@@ -142,9 +142,11 @@ class AccountServer(db_http.ReplicationVerbs, BaseStorageServer):
         path = self._path(req)
         timestamp = request_timestamp(req)
         cons.check_metadata(req.headers, 'account', self.limits)
-        broker, _ = self._live(path)
+        broker, info = self._live(path)
+        updates = db_http.metadata_updates(req, META_PREFIXES, timestamp)
+        db_http.check_stored_metadata(broker, info, updates, 'account', self.limits)
         with db_http.db_errors(path.device):
-            broker.update_metadata(db_http.metadata_updates(req, META_PREFIXES, timestamp))
+            broker.update_metadata(updates)
         return exc.HTTPNoContent()
 
 

@@ -14,7 +14,7 @@ from webob import Request, Response, exc
 
 from rings import hash_path
 from swiftlike.common import db_sync
-from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.constraints import ConstraintError, Constraints, check_metadata
 from swiftlike.common.db import DatabaseBroker
 from swiftlike.common.exceptions import (
     DatabaseCorruptError,
@@ -72,6 +72,18 @@ def metadata_updates(req: Request, prefixes: tuple[str, ...], timestamp: Timesta
     """Headers of ``req`` to store as metadata (empty value = remove)."""
     return {key.title(): (value, timestamp.internal) for key, value in req.headers.items()
             if key.lower().startswith(prefixes)}
+
+
+def check_stored_metadata(broker: DatabaseBroker, info: dict[str, Any],
+                          updates: dict[str, tuple[str, str]], kind: str, limits: Constraints) -> None:
+    """The metadata a POST would leave stored (what is there, with ``updates`` over it)
+    within the count and size limits, as Swift checks it.
+
+    :raises ConstraintError: 400 naming the limit broken
+    """
+    merged = {key: value for key, (value, _) in broker.metadata(info).items()}
+    merged.update({key: value for key, (value, _) in updates.items()})
+    check_metadata({key: value for key, value in merged.items() if value}, kind, limits)
 
 
 def metadata_headers(broker: DatabaseBroker, info: dict[str, Any]) -> dict[str, str]:

@@ -190,11 +190,13 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         path = self._path(req)
         timestamp = request_timestamp(req)
         cons.check_metadata(req.headers, 'container', self.limits)
-        broker, _ = self._live(path)
+        broker, info = self._live(path)
+        updates = db_http.metadata_updates(req, META_PREFIXES, timestamp)
+        db_http.check_stored_metadata(broker, info, updates, 'container', self.limits)
         with db_http.db_errors(path.device):
             if req.headers.get('X-Backend-No-Timestamp-Update', '').lower() not in db_http.TRUE_VALUES:
                 broker.update_put_timestamp(timestamp)      # a POST moves Last-Modified, as Swift's
-            broker.update_metadata(db_http.metadata_updates(req, META_PREFIXES, timestamp))
+            broker.update_metadata(updates)
         return exc.HTTPNoContent()
 
 

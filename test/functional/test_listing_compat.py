@@ -186,3 +186,24 @@ def test_listings_show_a_utf8_content_type_as_text(tree):
     assert call('PUT', f'{cont}/typed2', {'Content-Type': b'text/\xff\xfe'}, b'x')[0] == 201
     entries = json.loads(_get(call, cont, 'format=json&prefix=typed2')[2])
     assert [e['content_type'] for e in entries] == ['text/\ufffd\ufffd']
+
+
+@pytest.mark.parametrize('kind', ['container', 'account'])
+def test_metadata_stored_by_several_posts_stays_within_the_limits(swift, kind):  # noqa: F811
+    call, base = swift
+    path = f'{base}/md{uuid.uuid4().hex[:8]}' if kind == 'container' else base
+    if kind == 'container':
+        assert call('PUT', path)[0] in (201, 202)
+    meta = f'X-{kind.title()}-Meta-'
+    first = {f'{meta}a{n:02d}': 'v' * 253 for n in range(15)}       # 15 * (3 + 253) = 3840 bytes
+    try:
+        assert call('POST', path, first)[0] == 204
+        assert call('POST', path, {f'{meta}z': 'w' * 255})[0] == 204              # 3840 + 256 = 4096
+        status, _, body = call('POST', path, {f'{meta}y': 'x'})                  # one item more: 4098
+        assert status == 400, body
+        assert f'{meta}y'.lower() not in call('HEAD', path)[1]
+        assert call('POST', path, {f'{meta}z': '', f'{meta}y': 'x'})[0] == 204   # room made in the same POST
+        many = {f'{meta}n{n:02d}': 'v' for n in range(90)}
+        assert call('POST', path, many)[0] == 400                             # 106 items over 90
+    finally:
+        call('POST', path, {key: '' for key in [*first, f'{meta}z', f'{meta}y']})

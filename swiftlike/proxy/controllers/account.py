@@ -27,7 +27,9 @@ def create_account(state: ProxyState, req: Request, account: str) -> bool:
     part = ring.ring.get_part(account)
     nodes = ring.ring.get_part_nodes(part)
     headers = backend_headers(req, Timestamp.now())
-    headers = {k: v for k, v in headers.items() if not k.lower().startswith('x-container-')}
+    # (a bare account: the metadata of the request that made it is that request's to write,
+    # and checked there against what is already stored)
+    headers = {k: v for k, v in headers.items() if not k.lower().startswith(('x-container-', 'x-account-'))}
     results = state.backend.fan_out(nodes, 'PUT', f'/{part}/{account}', [headers] * len(nodes),
                                     client=client_of(req))
     return sum(r.status // 100 == 2 for r in results) >= len(nodes) // 2 + 1
