@@ -23,4 +23,5 @@ def direct_request(host: str, port: int, method: str, path: str, *,
     :raises OSError: or concurrency.Timeout, if the node cannot be reached in time
     """
     client = Client(conn_timeout=conn_timeout, node_timeout=node_timeout, pool=pool)
-    return client.request(host, port, method, quote(path) + (f'?{query}' if query else ''), headers, body)
+    return client.request(host, port, method, quote(path) + (f'?{query}' if query else ''),
+                          headers=headers, body=body)

@@ -316,7 +316,7 @@ class Client:
                 raise
         raise AssertionError('unreachable')
 
-    def request(self, host: str, port: int, method: str, target: str,
+    def request(self, host: str, port: int, method: str, target: str, *,
                 headers: Mapping[str, str] | None = None,
                 body: bytes | BinaryIO | Iterable[bytes] = b'') -> Answer:
         """A whole request and its whole answer. ``body`` is bytes, a file

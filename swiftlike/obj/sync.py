@@ -126,7 +126,7 @@ class SyncClient:
         """
         try:
             answer = self.client.request(self.node.ip, self.node.port, method,
-                                         quote(f'/{self.node.device}{path}'), headers, body)
+                                         quote(f'/{self.node.device}{path}'), headers=headers, body=body)
         except Exception as err:
             raise SyncError(f'{self.node.ip}:{self.node.port}/{self.node.device}: {err!r}') from err
         return answer.status, answer.body

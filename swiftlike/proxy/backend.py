@@ -124,7 +124,7 @@ class Backend:
         answer was lost ('io', for :meth:`judge`)."""
         target = quote(f'/{node.device}{path}') + (f'?{query}' if query else '')
         try:
-            answer = self.client.request(node.ip, node.port, method, target, headers, body)
+            answer = self.client.request(node.ip, node.port, method, target, headers=headers, body=body)
         except ConnectError as err:
             self.limiter.failed(node)
             logger.warning('%s %s to %s:%s/%s: no connection: %r', method, path, node.ip, node.port,

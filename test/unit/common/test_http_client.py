@@ -75,7 +75,7 @@ def test_requests_one_after_another_share_one_connection(server):
     pool = Pool()
     client = _client(pool)
     for method in ('GET', 'HEAD', 'PUT', 'POST', 'GET'):
-        answer = client.request('127.0.0.1', _port(server), method, '/sda/1/a', {}, b'body')
+        answer = client.request('127.0.0.1', _port(server), method, '/sda/1/a', body=b'body')
         assert answer.status in (200, 201)
     assert server.connections == 1
     assert server.seen == ['GET', 'HEAD', 'PUT', 'POST', 'GET']
@@ -90,7 +90,7 @@ def test_a_connection_the_peer_closed_while_idle_is_not_used(server):
     # the answer did not say "Connection: close", so the connection went back to the pool;
     # the peer has hung up since: a POST (never resent) must still get through
     time.sleep(0.2)
-    assert client.request('127.0.0.1', _port(server), 'POST', '/x', {}, b'p').status == 200
+    assert client.request('127.0.0.1', _port(server), 'POST', '/x', body=b'p').status == 200
     assert server.seen == ['GET', 'POST']
     assert server.connections == 2
 
@@ -151,7 +151,7 @@ def test_a_forked_child_does_not_use_its_parents_connections(server, monkeypatch
                                          ('X Bad', 'v'), ('X-Bad:', 'v'), ('', 'v'), ('X-Ok', 'é€')])
 def test_headers_that_would_break_the_framing_are_not_sent(server, name, value):
     with pytest.raises(ValueError):
-        _client(Pool()).request('127.0.0.1', _port(server), 'GET', '/x', {name: value})
+        _client(Pool()).request('127.0.0.1', _port(server), 'GET', '/x', headers={name: value})
     assert server.seen == []
 
 
