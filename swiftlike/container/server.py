@@ -147,6 +147,8 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
             if not broker.is_empty():
                 raise exc.HTTPConflict(body='container not empty\n')
             broker.mark_deleted(timestamp)
+            if not broker.is_deleted():          # a PUT newer than (or as new as) this DELETE stands
+                raise exc.HTTPConflict()
         self._report(req, broker, targets)
         return exc.HTTPNoContent()
 

@@ -285,8 +285,6 @@ def test_put_timestamps_keep_the_newest_and_recreate_after_delete(app):
     assert call(app, 'HEAD').headers['X-Put-Timestamp'] == '0000000025.00000'
 
 
-@pytest.mark.xfail(strict=True, reason='bug: a container DELETE not newer than its PUT answers 204 '
-                                        'and deletes nothing; Swift answers 409')
 @pytest.mark.parametrize('when', ['5', '10'], ids=['older', 'equal'])
 def test_a_delete_not_newer_than_the_put_is_409(app, when):
     call(app, 'PUT', X_Timestamp='10')
