@@ -123,7 +123,8 @@ class AccountServer(db_http.ReplicationVerbs, BaseStorageServer):
         """Account stats and metadata (204)."""
         broker, info = self._live(self._path(req))
         return Response(status=204, headers={**self._stat_headers(broker, info),
-                                             'Content-Type': db_http.listing_content_type(req)})
+                                             'Content-Type': db_http.listing_content_type(req),
+                                             'Content-Length': '0'})
 
     @public
     def GET(self, req: Request) -> Response:

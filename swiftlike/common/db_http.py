@@ -149,7 +149,8 @@ def listing_response(req: Request, entries: list[dict[str, Any]], kind: str, nam
     """200 with the listing; 204 for an empty plain listing, as Swift."""
     fmt = listing_format(req)
     if not entries and fmt == 'plain':
-        return Response(status=204, headers={**headers, 'Content-Type': listing_content_type(req)})
+        return Response(status=204, headers={**headers, 'Content-Type': listing_content_type(req),
+                                             'Content-Length': '0'})
     body, content_type = format_listing(entries, fmt, kind, name)
     resp = Response(body=body, headers=headers)
     resp.content_type = content_type.split(';')[0]

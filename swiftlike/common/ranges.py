@@ -91,7 +91,7 @@ def parse_range(header: str | None, length: int) -> list[tuple[int, int]] | None
         if len(ranges) > MAX_RANGES:
             return None
     if not ranges:
-        raise RangeNotSatisfiable(f'no range of {header[:100]!r} is within {length} bytes')
+        raise RangeNotSatisfiable(f'no range of {str(header)[:100]!r} is within {length} bytes')
     if not length:          # a suffix range of an empty body: the whole (empty) body, as Swift
         return None
     return None if _egregious(ranges) else ranges

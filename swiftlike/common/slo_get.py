@@ -53,10 +53,9 @@ def _part_response(app: WsgiApp, req: Request, first: Response, part: int, *, si
         headers = {k: v for k, v in first.headers.items()
                    if k.lower() not in ('content-length', 'etag', 'content-type', 'content-range')}
         body = b'' if req.method == 'HEAD' else b'The requested part number is not satisfiable'
-        resp = Response(status=416, body=body, content_type='text/plain', headers={
-            **headers, **counted, 'ETag': f'"{etag}"', 'Content-Range': f'bytes */{size}'})
-        if req.method == 'HEAD':
-            resp.headers['Content-Length'] = '0'
+        resp = Response(status=416, body=body, content_type='text/plain')
+        resp.headers.update({**headers, **counted, 'ETag': f'"{etag}"', 'Content-Range': f'bytes */{size}'})
+        resp.content_length = len(body)
         return resp
     req.headers['Range'] = f'bytes={bounds[0]}-{bounds[1] - 1}'
     resp = joined_response(app, req, first, segments, size=size, etag=etag)

@@ -173,7 +173,8 @@ class ContainerServer(db_http.ReplicationVerbs, BaseStorageServer):
         path = self._path(req)
         broker, info = self._live(path, stale_reads_ok=True)
         return Response(status=204, headers={**self._stat_headers(broker, info),
-                                             'Content-Type': db_http.listing_content_type(req)})
+                                             'Content-Type': db_http.listing_content_type(req),
+                                             'Content-Length': '0'})
 
     @public
     def GET(self, req: Request) -> Response:

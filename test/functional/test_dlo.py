@@ -121,3 +121,17 @@ def test_a_copy_of_a_dlo_holds_the_joined_bytes(auth, name):
     assert headers['etag'].strip('"') == hashlib.md5(body).hexdigest()
     c.put_object('dlocopy', f'{name}-copy2', None, headers={'X-Copy-From': f'/dlocopy/{name}'})
     assert c.get_object('dlocopy', f'{name}-copy2')[1] == b'aaaaabbb'
+
+
+def test_a_copy_of_a_dlo_manifest_itself_is_a_dlo(auth):
+    """COPY ?multipart-manifest=get copies the manifest object, X-Object-Manifest and all."""
+    c = conn(auth)
+    c.put_container('dlocopy')
+    for n, part in enumerate((b'a' * 5, b'b' * 3)):
+        c.put_object('dlocopy', f'm-seg/{n}', part)
+    c.put_object('dlocopy', 'm', b'manifest body', headers={'X-Object-Manifest': 'dlocopy/m-seg/'})
+    c.put_object('dlocopy', 'm-copy', None, headers={'X-Copy-From': '/dlocopy/m'},
+                 query_string='multipart-manifest=get')
+    headers, body = c.get_object('dlocopy', 'm-copy', query_string='multipart-manifest=get')
+    assert (body, headers['x-object-manifest']) == (b'manifest body', 'dlocopy/m-seg/')
+    assert c.get_object('dlocopy', 'm-copy')[1] == b'aaaaabbb'

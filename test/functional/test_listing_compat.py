@@ -169,9 +169,11 @@ def test_empty_listings_and_heads_carry_the_listing_content_type(swift):  # noqa
     for method in ('GET', 'HEAD'):
         status, headers, _ = call(method, cont)
         assert (status, headers['content-type']) == (204, 'text/plain; charset=utf-8'), method
+        assert headers['content-length'] == '0', method
     got = call('GET', f'{cont}?format=json', raw_path=True)
     assert got[1]['content-type'] == 'application/json; charset=utf-8', got
     assert call('HEAD', base)[1]['content-type'] == 'text/plain; charset=utf-8'
+    assert call('HEAD', base)[1]['content-length'] == '0'
 
 
 def test_listings_show_a_utf8_content_type_as_text(tree):

@@ -88,6 +88,8 @@ class Copy(Middleware):
         if source.status_int not in (200, 206):
             return source
         headers = self._put_headers(req, source)
+        if manifest_itself and 'X-Object-Manifest' in source.headers:     # a DLO's manifest object itself
+            headers.setdefault('X-Object-Manifest', source.headers['X-Object-Manifest'])
         # a manifest itself (as a client would PUT it) is stored again as a manifest
         put_query = 'multipart-manifest=put' if manifest_itself and is_manifest(source.headers) else ''
         put = subrequest.call(self.app, req.environ, 'PUT', subrequest.path_of(req), headers=headers,

@@ -137,7 +137,7 @@ def _raw(req: Request, resp: Response) -> Response:
         subrequest.close(resp)
     headers = [(k, v) for k, v in resp.headerlist if k.lower() not in ('content-length', 'etag')]
     out = Response(status=200, headerlist=headers, body=body)
-    out.etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    out.headers['ETag'] = hashlib.md5(body, usedforsecurity=False).hexdigest()     # bare, as the object's
     return out
 
 

@@ -55,7 +55,8 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
             return Response(status=204, headers={'X-Account-Container-Count': '0',
                                                  'X-Account-Object-Count': '0',
                                                  'X-Account-Bytes-Used': '0',
-                                                 'Content-Type': 'text/plain; charset=utf-8'})
+                                                 'Content-Type': 'text/plain; charset=utf-8',
+                                                 'Content-Length': '0'})
         return to_response(result, body=req.method == 'GET')
     if req.method not in ('POST', 'PUT', 'DELETE'):
         return exc.HTTPMethodNotAllowed()

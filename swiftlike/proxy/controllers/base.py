@@ -74,7 +74,9 @@ def to_response(result: BackendResult, *, body: bool = True) -> Response:
     """A client response from a backend result (for HEAD, its headers only)."""
     if body:
         headers = [(k, v) for k, v in result.headers.items() if k.lower() not in HOP_BY_HOP]
-        return Response(status=result.status, headerlist=headers, body=result.body)
+        resp = Response(status=result.status, headerlist=headers, body=result.body)
+        resp.content_length = len(result.body)          # 0 too (webob leaves an empty body's out)
+        return resp
     headers = [(k, v) for k, v in result.headers.items() if k.lower() not in HOP_BY_HOP - {'content-length'}]
     return Response(status=result.status, headerlist=headers, app_iter=iter(()))
 
