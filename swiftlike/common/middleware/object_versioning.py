@@ -68,6 +68,14 @@ def _expiry_from_now(req: Request, now: float) -> None:
         del req.headers['X-Delete-After']
 
 
+def _not_past(headers: Any, now: float) -> None:
+    """An X-Delete-At that passed while the version was written becomes the
+    earliest the proxy takes (the next second): the pointer is then gone at once."""
+    at = headers.get('X-Delete-At', '')
+    if is_int(at) and int(at) <= now:
+        headers['X-Delete-At'] = str(int(now) + 1)
+
+
 def _with_id(resp: Response, vid: str) -> Response:
     resp.headers[VERSION_ID] = vid
     return resp
@@ -186,6 +194,7 @@ class ObjectVersioning(Middleware):
     def _point(self, req: Request, vid: str, content_type: str, size: str, etag: str) -> Response:
         """Make the container's object a pointer to version ``vid`` (as the client)."""
         headers = {k: v for k, v in req.headers.items() if k.lower() in POINTER_ONLY + ('x-auth-token',)}
+        _not_past(headers, self.clock())
         headers.update({'Content-Type': content_type, ids.POINTER: vid,
                         OVERRIDE_ETAG: ids.listing_etag(etag, vid, size)})
         resp = subrequest.call(self.app, req.environ, 'PUT', subrequest.path_of(req), headers=headers,
@@ -205,6 +214,7 @@ class ObjectVersioning(Middleware):
                                    headers=_passed(req, drop=POINTER_ONLY))
         if posted.status_int // 100 != 2:
             return posted
+        _not_past(req.headers, self.clock())
         return None
 
     # -- reads ------------------------------------------------------------------------
