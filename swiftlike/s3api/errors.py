@@ -37,9 +37,11 @@ class S3Error(Exception):
     def response(self, resource: str = '', request_id: str = '') -> Response:
         """The XML error response (for HEAD, its status and headers only). Like AWS, it names
         no Resource (``resource`` is kept for callers; the extra elements say what is wrong)."""
-        fields = [('Code', self.code), ('Message', str(self)), *self.extra.items(), ('RequestId', request_id)]
+        fields = [('Code', self.code), ('Message', str(self)), *self.extra.items()]  # '' shows empty
+        if request_id:
+            fields.append(('RequestId', request_id))
         body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + ''.join(
-            f'<{k}>{xml_text(v)}</{k}>' for k, v in fields if v) + '</Error>'
+            f'<{k}>{xml_text(v)}</{k}>' for k, v in fields) + '</Error>'
         return Response(status=self.status, body=body.encode('utf-8'), content_type='application/xml',
                         charset=None)
 
@@ -96,6 +98,8 @@ KeyTooLongError = _error('KeyTooLongError', 400, 'Your key is too long')
 MethodNotAllowed = _error('MethodNotAllowed', 405,
                 'The specified method is not allowed against this resource.')
 NoSuchBucket = _error('NoSuchBucket', 404, 'The specified bucket does not exist.')
+#: NotImplemented's message for a sub-resource (``?cors``, ``?object-lock``...) not implemented here.
+UNIMPLEMENTED_RESOURCE = 'The requested resource is not implemented'
 ObjectLockConfigurationNotFoundError = _error('ObjectLockConfigurationNotFoundError', 404,
                                               'Object Lock configuration does not exist for this bucket')
 NoSuchKey = _error('NoSuchKey', 404, 'The specified key does not exist.')

@@ -103,10 +103,15 @@ class S3Api(Middleware):
         """The controller of the resource asked for."""
         if not s3.bucket:
             return service.handle(self.app, s3, self.s3conf)
+        if s3.key or s3.method != 'PUT':
+            bucket.check_existing_name(s3.bucket)
         if not s3.key:
             if 'uploads' in s3.query and s3.method == 'GET':
                 return multipart_list.list_uploads(self.app, s3, self.s3conf)
             return bucket.handle(self.app, s3, self.s3conf)
+        size = len(s3.key.encode('utf-8', 'surrogateescape'))
+        if s3.method in ('PUT', 'POST') and size > self.s3conf.max_key_length:
+            raise errors.KeyTooLongError(Size=str(size), MaxSizeAllowed=str(self.s3conf.max_key_length))
         for (method, param), controller in MULTIPART.items():
             if s3.method == method and param in s3.query:
                 return controller(self.app, s3, self.s3conf)

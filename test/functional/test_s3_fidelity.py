@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
+from urllib.parse import quote
 
 import pytest
 
@@ -380,3 +381,73 @@ def test_crc64nvme_checksums(signer, s3):
     answer = signer.put_v4(PATH, body, {'x-amz-content-sha256': sha, 'x-amz-checksum-crc64nvme': bad})
     assert_error(answer, 400, 'BadDigest',
                  'The CRC64NVME you specified did not match the calculated checksum.')
+
+
+def test_a_key_too_long_is_refused_before_anything_is_stored(s3, signer):
+    for key in ('k' * 1025, '\u00e9' * 513):                        # 1,025 and 1,026 UTF-8 bytes
+        with pytest.raises(s3.exceptions.ClientError) as err:
+            s3.put_object(Bucket=BUCKET, Key=key, Body=b'x')
+        assert err.value.response['Error']['Code'] == 'KeyTooLongError'
+        assert err.value.response['Error']['MaxSizeAllowed'] == '1024'
+        with pytest.raises(s3.exceptions.ClientError) as err:
+            s3.create_multipart_upload(Bucket=BUCKET, Key=key)
+        assert err.value.response['Error']['Code'] == 'KeyTooLongError'
+    s3.put_object(Bucket=BUCKET, Key='k' * 1024, Body=b'x')
+    with pytest.raises(s3.exceptions.ClientError) as err:       # reading one is only a missing key
+        s3.get_object(Bucket=BUCKET, Key='k' * 1025)
+    assert err.value.response['Error']['Code'] in ('NoSuchKey', 'InvalidArgument')
+
+
+def test_cache_control_expires_and_language_are_kept(s3):
+    expires = 'Wed, 21 Oct 2037 07:28:00 GMT'
+    s3.put_object(Bucket=BUCKET, Key='cached', Body=b'x', CacheControl='max-age=60, public',
+                  Expires=expires, ContentLanguage='de-CH')
+    for got in (s3.head_object(Bucket=BUCKET, Key='cached'), s3.get_object(Bucket=BUCKET, Key='cached')):
+        headers = got['ResponseMetadata']['HTTPHeaders']
+        assert (headers['cache-control'], headers['expires'], headers['content-language']) == (
+            'max-age=60, public', expires, 'de-CH')
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key='cached-mpu', CacheControl='no-store')['UploadId']
+    etag = s3.upload_part(Bucket=BUCKET, Key='cached-mpu', UploadId=upload, PartNumber=1, Body=b'y')['ETag']
+    s3.complete_multipart_upload(Bucket=BUCKET, Key='cached-mpu', UploadId=upload,
+                                 MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': etag}]})
+    assert s3.head_object(Bucket=BUCKET, Key='cached-mpu')['CacheControl'] == 'no-store'
+    got = s3.get_object(Bucket=BUCKET, Key='cached', ResponseCacheControl='no-cache')
+    assert got['CacheControl'] == 'no-cache'                   # a response-* override still wins
+
+
+@pytest.mark.parametrize('name', ['bucket+invalid', 'ab', 'b' * 256, 'b\u00e9cket', 'a%00b', 'bu cket'])
+def test_a_name_no_bucket_can_have_is_invalid_bucket_name(signer, name):
+    path = '/' + quote(name, safe='%+')
+    for method in ('GET', 'DELETE', 'HEAD'):
+        answer = signer.put_v4(path, b'', {'x-amz-content-sha256': EMPTY}, method=method)
+        assert answer.status == 400, (method, answer.body)
+        assert method == 'HEAD' or answer.code == 'InvalidBucketName'
+    answer = signer.put_v4(path + '/key', b'', {'x-amz-content-sha256': EMPTY})
+    assert (answer.status, answer.code) == (400, 'InvalidBucketName')
+    answer = signer.put_v4('/nothing-here', b'', {'x-amz-content-sha256': EMPTY}, method='GET')
+    assert (answer.status, answer.code) == (404, 'NoSuchBucket')
+
+
+def test_unimplemented_sub_resources_say_so_as_aws_does(s3):
+    with pytest.raises(s3.exceptions.ClientError) as err:
+        s3.put_object_lock_configuration(Bucket=BUCKET, ObjectLockConfiguration={})
+    assert err.value.response['Error'] == {'Code': 'NotImplemented',
+                                           'Message': 'The requested resource is not implemented'}
+    with pytest.raises(s3.exceptions.ClientError) as err:
+        s3.get_object_lock_configuration(Bucket=BUCKET)
+    assert err.value.response['Error']['Code'] == 'ObjectLockConfigurationNotFoundError'
+    assert err.value.response['ResponseMetadata']['HTTPStatusCode'] == 404
+
+
+def test_complete_with_an_empty_or_missing_etag(signer, s3):
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key='no-etag')['UploadId']
+    s3.upload_part(Bucket=BUCKET, Key='no-etag', UploadId=upload, PartNumber=1, Body=b'part')
+    for part, code in (('<ETag></ETag>', 'InvalidPart'), ('', 'MalformedXML')):
+        body = (f'<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>{part}</Part>'
+                '</CompleteMultipartUpload>').encode()
+        headers = {'x-amz-content-sha256': hashlib.sha256(body).hexdigest()}
+        answer = signer.put_v4(f'/{BUCKET}/no-etag', body, headers, query={'uploadId': upload}, method='POST')
+        assert_error(answer, 400, code)
+        if code == 'InvalidPart':
+            assert b'<ETag></ETag>' in answer.body and answer.element('UploadId') == upload
+            assert answer.element('PartNumber') == '1'

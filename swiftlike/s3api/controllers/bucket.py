@@ -20,6 +20,7 @@ from swiftlike.s3api.controllers.common import S3Conf, iso_time
 from swiftlike.s3api.request import S3Request
 
 _NAME = re.compile(r'[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]', re.ASCII)         # fullmatch: '$' lets '\n' end it
+_ANY_NAME = re.compile(r'[A-Za-z0-9._-]{3,255}', re.ASCII)
 _IP = re.compile(r'[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+', re.ASCII)
 #: The largest max-keys S3 takes (larger is InvalidArgument; up to it, the page is conf.max_keys at most).
 MAX_INT32 = 2 ** 31 - 1
@@ -34,6 +35,13 @@ UNSUPPORTED = frozenset({
 
 def _xml(root: Any) -> Response:
     return Response(body=xmlio.document(root), content_type='application/xml', charset=None)
+
+
+def check_existing_name(bucket: str) -> None:
+    """:raises InvalidBucketName: for a name no bucket can have (a container made through the Swift
+    API may have upper case and '_' in its name, which S3's rules for new buckets refuse)"""
+    if not _ANY_NAME.fullmatch(bucket):
+        raise errors.InvalidBucketName(BucketName=bucket)
 
 
 def check_name(bucket: str) -> None:
@@ -52,7 +60,7 @@ def subresource(s3: S3Request) -> str:
         return ''
     if len(extra) == 1 and extra[0] in SUPPORTED:
         return extra[0]
-    raise errors.NotImplemented_(f'{", ".join(sorted(extra))} is not implemented')
+    raise errors.NotImplemented_(errors.UNIMPLEMENTED_RESOURCE)
 
 
 def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
@@ -75,7 +83,7 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     if sub == 'delete' and s3.method == 'POST':
         return multi_delete.handle(app, s3, conf)
     if sub:
-        raise errors.NotImplemented_(f'{s3.method} ?{sub} is not implemented')
+        raise errors.NotImplemented_(errors.UNIMPLEMENTED_RESOURCE)
     handlers = {'PUT': create, 'DELETE': delete, 'HEAD': head, 'GET': list_objects}
     if s3.method not in handlers:
         raise errors.MethodNotAllowed()

@@ -22,6 +22,8 @@ class S3Conf:
     max_skew: float = 900.0
     max_keys: int = 1000
     min_part_size: int = 5 * 1024 * 1024
+    #: the longest key (UTF-8 bytes) a request may create: S3's limit, and Swift's default one
+    max_key_length: int = 1024
 
 
 Controller = Callable[[WsgiApp, S3Request, S3Conf], Response]

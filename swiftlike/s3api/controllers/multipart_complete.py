@@ -46,7 +46,9 @@ def _requested(s3: S3Request) -> list[tuple[int, str, dict[str, str]]]:
     for part in root.findall('Part'):
         number = values.number((part.findtext('PartNumber') or '').strip(), name='PartNumber',
                                minimum=1, maximum=seg.MAX_PART, error=errors.MalformedXML)
-        etag = (part.findtext('ETag') or '').strip()
+        if part.find('ETag') is None:
+            raise errors.MalformedXML()
+        etag = (part.findtext('ETag') or '').strip()                # empty: InvalidPart, as on AWS
         sums = {child.tag[len('Checksum'):].lower(): (child.text or '').strip() for child in part
                 if child.tag.startswith('Checksum')}
         listed.append((number, etag.strip('"').lower(), sums))
@@ -120,7 +122,8 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
             manifest.append({'path': f'/{seg.segments(s3.bucket)}/{part["name"]}', 'etag': etag,
                              'size_bytes': part['bytes']})
     etag = s3_etag([e for _, e, _ in listed])
-    headers = {k: v for k, v in marker.headers.items() if k in KEPT or k.lower().startswith('x-object-meta-')}
+    headers = {k: v for k, v in marker.headers.items() if k in KEPT or k.lower().startswith(
+        ('x-object-meta-', sysmeta.STORED_HEADER.lower()))}
     if marker.headers.get(sysmeta.TAGGING):
         headers[sysmeta.TAGGING] = marker.headers[sysmeta.TAGGING]
     headers.update({sysmeta.ETAG: etag, sysmeta.UPLOAD_ID: upload_id, OVERRIDE_ETAG: etag, CHECKED: 'true'})

@@ -44,13 +44,13 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """Dispatch an object request."""
     if 'acl' in s3.query:
         if s3.method != 'GET':
-            raise errors.NotImplemented_('PutObjectAcl is not implemented')
+            raise errors.NotImplemented_(errors.UNIMPLEMENTED_RESOURCE)
         return acl.get(app, s3, conf)
     if 'tagging' in s3.query:
         return tagging.handle(app, s3, conf)
     extra = sorted(k for k in s3.query if k in UNSUPPORTED)
     if extra:
-        raise errors.NotImplemented_(f'{", ".join(extra)} is not implemented')
+        raise errors.NotImplemented_(errors.UNIMPLEMENTED_RESOURCE)
     version = s3.query.get('versionId')
     if version is not None and version != 'null':      # an unversioned bucket's objects are version null
         raise errors.InvalidArgument('Invalid version id specified', ArgumentName='versionId',
@@ -74,6 +74,9 @@ def object_headers(s3: S3Request) -> dict[str, str]:
     """What the new object keeps of the request: type, encoding, disposition, user metadata, tags."""
     headers = {'Content-Type': s3.headers.get('content-type', 'application/octet-stream'), **user_meta(s3),
                **tagging.from_header(s3)}
+    for name in sysmeta.STORED_HEADERS:
+        if name in s3.headers:
+            headers[sysmeta.STORED_HEADER + name.title()] = s3.headers[name]
     for name in ('content-encoding', 'content-disposition'):
         value = s3.headers.get(name, '')
         if value and not (s3.streaming and name == 'content-encoding'):      # an aws-chunked upload's
@@ -138,7 +141,9 @@ def _answer_headers(s3: S3Request, resp: SwiftResponse) -> dict[str, str]:
     if etag:
         out['ETag'] = f'"{etag}"'
     for key, value in resp.headers.items():
-        if key.lower().startswith('x-object-meta-'):
+        if key.lower().startswith(sysmeta.STORED_HEADER.lower()):
+            out[key[len(sysmeta.STORED_HEADER):].title()] = value
+        elif key.lower().startswith('x-object-meta-'):
             out['x-amz-meta-' + key[len('x-object-meta-'):].lower()] = value
         elif key.startswith(sysmeta.CHECKSUM) and s3.headers.get('x-amz-checksum-mode') == 'ENABLED' \
                 and resp.status == 200:                 # a whole object's checksum; none for a range
