@@ -23,7 +23,7 @@ from swiftlike.common.exceptions import (
     DeviceUnavailableError,
 )
 from swiftlike.common.listing import ListingParams, format_listing
-from swiftlike.common.numbers import INT64_MAX, parse_int
+from swiftlike.common.numbers import INT64_MAX, clamped_digits, parse_int
 from swiftlike.common.request import StoragePath
 from swiftlike.common.request_body import GuardedInput, is_text, parse_json, read_body
 from swiftlike.common.timestamp import Timestamp
@@ -115,12 +115,10 @@ def listing_params(req: Request, max_limit: int) -> ListingParams:
         raise ConstraintError('invalid UTF-8 in query string', status=412) from None
     if any('\x00' in v for k, v in query.items() if not k.endswith('marker')) or '\x00' in (path or ''):
         raise ConstraintError('NUL in query string')
-    limit = max_limit
-    if query['limit'].isascii() and query['limit'].isdigit():
-        digits = query['limit'].lstrip('0') or '0'
-        limit = int(digits) if len(digits) <= len(str(max_limit)) else max_limit + 1
-        if limit > max_limit:
-            raise ConstraintError(f'maximum limit is {max_limit}', status=412)
+    given = clamped_digits(query['limit'], max_limit + 1)
+    if given is not None and given > max_limit:
+        raise ConstraintError(f'maximum limit is {max_limit}', status=412)
+    limit = max_limit if given is None else given
     return ListingParams(limit=limit, marker=query['marker'], end_marker=query['end_marker'],
                          prefix=query['prefix'], delimiter=query['delimiter'], path=path,
                          reverse=query['reverse'].lower() in TRUE_VALUES)

@@ -18,6 +18,7 @@ from swiftlike.common.constraints import ConstraintError
 #: The largest value any field may carry unless the caller narrows it (signed 64-bit).
 INT64_MAX: Final = 2 ** 63 - 1
 _DIGITS: Final = re.compile(r'-?[0-9]+\Z', re.ASCII)
+_ALL_DIGITS: Final = re.compile(r'[0-9]+\Z', re.ASCII)
 #: Longer texts are refused before they are read (int() is quadratic in their length).
 _MAX_DIGITS: Final = 20
 
@@ -80,6 +81,24 @@ def is_int(text: str | None, *, minimum: int = 0, maximum: int = INT64_MAX) -> b
     except NumberError:
         return False
     return True
+
+
+def clamped_digits(text: str | None, ceiling: int) -> int | None:
+    """ASCII digits of any length as an int no larger than ``ceiling`` (a longer number
+    stands for "more than anything"), or None if ``text`` is not ASCII digits: for values
+    Swift clamps or ignores rather than refuses (a listing's limit, an expiry time).
+
+    >>> clamped_digits('0042', 99), clamped_digits('9' * 5000, 99), clamped_digits('\u00b2', 99)
+    (42, 99, None)
+    >>> clamped_digits('', 99), clamped_digits('-1', 99), clamped_digits('+1', 99), clamped_digits(' 1', 99)
+    (None, None, None, None)
+    """
+    if text is None or not text.isascii() or not _ALL_DIGITS.match(text):
+        return None
+    significant = text.lstrip('0') or '0'
+    if len(significant) > len(str(ceiling)):
+        return ceiling
+    return min(int(significant), ceiling)
 
 
 def _shown(text: str | None) -> str:

@@ -11,10 +11,11 @@ from typing import Any, Final
 from webob import Request, exc
 
 from swiftlike.common import query, slo_segments
+from swiftlike.common.numbers import clamped_digits
 
 PARAM: Final = 'part-number'
-#: More digits than any manifest has parts: simply out of range.
-_MAX_DIGITS: Final = 9
+#: More than any manifest has parts: a larger number is simply out of range.
+_PAST_ANY: Final = 10 ** 9
 
 
 def requested(req: Request) -> int | None:
@@ -28,13 +29,12 @@ def requested(req: Request) -> int | None:
     """
     if not query.has(req, PARAM):
         return None
-    text = query.param(req, PARAM)
-    if not (text.isascii() and text.isdigit()) or not text.strip('0'):
+    part = clamped_digits(query.param(req, PARAM), _PAST_ANY)
+    if not part:
         raise _bad(req, 'Part number must be an integer greater than 0')
     if 'Range' in req.headers:
         raise _bad(req, 'Range requests are not supported with part number queries')
-    digits = text.lstrip('0')
-    return int(digits) if len(digits) <= _MAX_DIGITS else 10 ** _MAX_DIGITS
+    return part
 
 
 def _bad(req: Request, message: str) -> exc.HTTPBadRequest:

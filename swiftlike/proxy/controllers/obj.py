@@ -10,7 +10,7 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
-from swiftlike.common.numbers import INT64_MAX, parse_int
+from swiftlike.common.numbers import INT64_MAX, clamped_digits
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.base import (
@@ -36,10 +36,9 @@ def _seconds(text: str, header: str) -> int:
 
     :raises HTTPBadRequest: ``Non-integer <header>`` for anything else
     """
-    digits = text[1:] if text.startswith('-') else text
-    if not (digits.isascii() and digits.isdigit()):
+    value = clamped_digits(text[1:] if text.startswith('-') else text, INT64_MAX)
+    if value is None:
         raise exc.HTTPBadRequest(body=f'Non-integer {header}')
-    value = parse_int(digits[-18:].rjust(1, '0')) if len(digits.lstrip('0')) <= 18 else INT64_MAX
     return -value if text.startswith('-') else value
 
 
@@ -100,7 +99,8 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
         cons.check_name(value or '', kind, state.limits)
     info = container_info(state, req, path.account, path.container or '')
     reading = req.method in ('GET', 'HEAD')
-    denied = authorize(req, (info['read_acl'] if reading else info['write_acl']) if info else None)
+    acl = info.get('x-container-read' if reading else 'x-container-write') if info else None
+    denied = authorize(req, acl)
     if denied is not None:
         return denied
     if info is None:
