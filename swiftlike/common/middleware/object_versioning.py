@@ -44,6 +44,8 @@ from swiftlike.common.wsgi import Middleware, WsgiApp
 VERSION_ID: Final = 'X-Object-Version-Id'
 #: Client headers that stay with the pointer (not the version).
 POINTER_ONLY: Final = ('x-delete-at', 'x-delete-after')
+#: Sysmeta a symlink (the symlink filter's) is stored with.
+LINK_SYSMETA: Final = 'x-object-sysmeta-symlink-'
 _SKIPPED: Final = ('host', 'content-length', 'transfer-encoding', 'x-auth-token', 'x-storage-token')
 
 
@@ -261,7 +263,8 @@ class ObjectVersioning(Middleware):
                 return _with_id(exc.HTTPNotFound(headers={'Content-Type': DELETE_MARKER_TYPE}), vid)
             if version.status_int // 100 != 2:
                 return version
-            _forget_version_param(req)
+            if any(k.lower().startswith(LINK_SYSMETA) for k in version.headers):
+                _forget_version_param(req)
             return _with_id(version, vid)
         return self._version_write(req, account, container, obj, vid)
 
@@ -311,9 +314,9 @@ def _version_param(req: Request) -> str | None:
 
 
 def _forget_version_param(req: Request) -> None:
-    """Take ``version-id`` off the client's query once that version is read: a
-    version that is a symlink names its target's latest, and the symlink filter
-    above follows it with the client's query."""
+    """Take ``version-id`` off the client's query once a version that is a
+    symlink is read: it names its target's latest, and the symlink filter above
+    follows it with the client's query."""
     pairs = parse_qsl(req.environ.get('QUERY_STRING', ''), keep_blank_values=True)
     req.environ['QUERY_STRING'] = urlencode([(k, v) for k, v in pairs if k != 'version-id'])
 
