@@ -14,9 +14,11 @@ from swiftlike.proxy.controllers.base import (
     backend_headers,
     client_of,
     first_good,
+    forget_account,
     is_owner,
     newest_good,
     quorum_response,
+    remember_head,
     to_response,
 )
 
@@ -32,6 +34,7 @@ def create_account(state: ProxyState, req: Request, account: str) -> bool:
     headers = {k: v for k, v in headers.items() if not k.lower().startswith(('x-container-', 'x-account-'))}
     results = state.backend.fan_out(nodes, 'PUT', f'/{part}/{account}', [headers] * len(nodes),
                                     client=client_of(req))
+    forget_account(req, account)
     return sum(r.status // 100 == 2 for r in results) >= len(nodes) // 2 + 1
 
 
@@ -48,6 +51,7 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
         if req.method == 'HEAD':
             result = newest_good(state, ring, part, 'HEAD', backend_path, headers=backend_headers(req),
                                  client=client_of(req))
+            remember_head(state, req, result, path.account)
         else:
             result = first_good(state, ring, part, 'GET', backend_path, headers=backend_headers(req),
                                 client=client_of(req), query=req.query_string)
@@ -67,4 +71,5 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
     headers = backend_headers(req, Timestamp.now())
     results = state.backend.fan_out(nodes, req.method, backend_path, [headers] * len(nodes),
                                     client=client_of(req))
+    forget_account(req, path.account)
     return quorum_response(results, len(nodes))

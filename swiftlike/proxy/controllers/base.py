@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from webob import Request, Response, exc
 
-from swiftlike.common import env_keys, expiring
+from swiftlike.common import env_keys, expiring, infocache
 from swiftlike.common.constraints import Constraints
+from swiftlike.common.infocache import Info
 from swiftlike.common.request import update_targets
 from swiftlike.common.ring_watcher import RingWatcher
 from swiftlike.common.timestamp import Timestamp
@@ -156,54 +157,54 @@ def newest_good(state: ProxyState, ring: RingWatcher, part: int, method: str, pa
     return best_response(results, len(nodes)) or BackendResult(503, {}, b'')
 
 
-def _cached(req: Request, key: str, ttl: float, fetch: Callable[[], dict[str, Any] | None]
-            ) -> dict[str, Any] | None:
-    """``fetch()``, remembered in a cache every proxy process shares: a
-    per-process cache would keep ACLs another process just changed."""
-    cache = req.environ.get(env_keys.CACHE)
-    if cache is not None and not cache.shared:
-        cache = None
-    if cache is not None:
-        hit = cache.get(key)
-        if hit is not None:
-            return dict(hit)
-    info = fetch()
-    if info is not None and cache is not None:
-        cache.set(key, info, ttl)       # only what exists: other workers may create it any time
-    return info
+def _looked_up(state: ProxyState, req: Request, name: str, ttl: float,
+               fetch: Callable[[], BackendResult]) -> Info | None:
+    """What :mod:`infocache` knows under ``name``, else ``fetch()``'s answer,
+    kept there; None if it does not exist."""
+    info = infocache.cached(req.environ, name)
+    if info is None:
+        result = fetch()
+        info = Info(result.status, {k.lower(): v for k, v in result.headers.items()})
+        infocache.remember(req.environ, name, info, ttl)
+    return info if info.exists else None
 
 
-def account_info(state: ProxyState, req: Request, account: str) -> dict[str, Any] | None:
-    """The account's stats, or None if it does not exist."""
-    def fetch() -> dict[str, Any] | None:
-        ring = state.account_ring
-        part = ring.ring.get_part(account)
-        result = first_good(state, ring, part, 'HEAD', f'/{part}/{account}', headers=backend_headers(req),
-                            client=client_of(req))
-        return {'status': result.status} if result.status // 100 == 2 else None
-    return _cached(req, f'account/{account}', state.conf.recheck_account_existence, fetch)
+def account_info(state: ProxyState, req: Request, account: str) -> Info | None:
+    """The account's HEAD (stats and metadata), or None if it does not exist."""
+    def fetch() -> BackendResult:
+        part = state.account_ring.ring.get_part(account)
+        return newest_good(state, state.account_ring, part, 'HEAD', f'/{part}/{account}',
+                           headers=backend_headers(req), client=client_of(req))
+    return _looked_up(state, req, infocache.key(account), state.conf.recheck_account_existence, fetch)
 
 
-def container_info(state: ProxyState, req: Request, account: str, container: str) -> dict[str, Any] | None:
-    """The container's ACLs and stats, or None if it does not exist. Every
-    primary is asked and the freshest answer kept (a replica that missed a
-    metadata POST must not have its stale ACL cached)."""
-    def fetch() -> dict[str, Any] | None:
+def container_info(state: ProxyState, req: Request, account: str, container: str) -> Info | None:
+    """The container's HEAD (ACLs, stats, metadata), or None if it does not
+    exist. Every primary is asked and the freshest answer kept (a replica
+    that missed a metadata POST must not have its stale ACL cached)."""
+    def fetch() -> BackendResult:
         part = state.container_ring.ring.get_part(account, container)
-        result = newest_good(state, state.container_ring, part, 'HEAD', f'/{part}/{account}/{container}',
-                             headers=backend_headers(req), client=client_of(req))
-        if result.status // 100 != 2:
-            return None
-        return {'read_acl': result.headers.get('X-Container-Read', ''),
-                'write_acl': result.headers.get('X-Container-Write', ''),
-                'object_count': result.headers.get('X-Container-Object-Count', '0')}
-    return _cached(req, f'container/{account}/{container}', state.conf.recheck_container_existence, fetch)
+        return newest_good(state, state.container_ring, part, 'HEAD', f'/{part}/{account}/{container}',
+                           headers=backend_headers(req), client=client_of(req))
+    return _looked_up(state, req, infocache.key(account, container), state.conf.recheck_container_existence,
+                      fetch)
+
+
+def remember_head(state: ProxyState, req: Request, result: BackendResult, account: str,
+                  container: str | None = None) -> None:
+    """Keep the answer of an account or container HEAD the proxy just made."""
+    conf = state.conf
+    ttl = conf.recheck_container_existence if container is not None else conf.recheck_account_existence
+    infocache.remember(req.environ, infocache.key(account, container),
+                       Info(result.status, {k.lower(): v for k, v in result.headers.items()}), ttl)
 
 
 def forget_container(req: Request, account: str, container: str) -> None:
-    cache = req.environ.get(env_keys.CACHE)
-    if cache is not None:
-        cache.delete(f'container/{account}/{container}')
+    infocache.forget(req.environ, infocache.key(account, container))
+
+
+def forget_account(req: Request, account: str) -> None:
+    infocache.forget(req.environ, infocache.key(account))
 
 
 def delete_at_targets(state: ProxyState, delete_at: str | None, count: int) -> list[dict[str, str]]:

@@ -26,6 +26,7 @@ from swiftlike.proxy.controllers.base import (
     is_owner,
     newest_good,
     quorum_response,
+    remember_head,
     to_response,
 )
 
@@ -43,7 +44,7 @@ def _authorize(state: ProxyState, req: Request, path: VPath, *, write: bool) -> 
     info = container_info(state, req, path.account, path.container or '')
     if info is None:
         return denied
-    return authorize(req, info['read_acl'])
+    return authorize(req, info.get('x-container-read'))
 
 
 def _clean_acls(req: Request) -> None:
@@ -86,6 +87,7 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
         if req.method == 'HEAD':
             result = newest_good(state, ring, part, 'HEAD', backend_path, headers=backend_headers(req),
                                  client=client_of(req))
+            remember_head(state, req, result, path.account, path.container or '')
         else:
             result = first_good(state, ring, part, 'GET', backend_path, headers=backend_headers(req),
                                 client=client_of(req), query=req.query_string)
