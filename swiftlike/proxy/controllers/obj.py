@@ -10,7 +10,7 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
-from swiftlike.common.numbers import INT64_MAX, parse_int
+from swiftlike.common.numbers import INT64_MAX, clamped_digits
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.base import (
@@ -36,10 +36,9 @@ def _seconds(text: str, header: str) -> int:
 
     :raises HTTPBadRequest: ``Non-integer <header>`` for anything else
     """
-    digits = text[1:] if text.startswith('-') else text
-    if not (digits.isascii() and digits.isdigit()):
+    value = clamped_digits(text[1:] if text.startswith('-') else text, INT64_MAX)
+    if value is None:
         raise exc.HTTPBadRequest(body=f'Non-integer {header}')
-    value = parse_int(digits[-18:].rjust(1, '0')) if len(digits.lstrip('0')) <= 18 else INT64_MAX
     return -value if text.startswith('-') else value
 
 
