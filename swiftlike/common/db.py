@@ -357,8 +357,13 @@ class DatabaseBroker:
         self._raise_timestamp('put_timestamp', timestamp)
 
     def mark_deleted(self, timestamp: Timestamp) -> None:
-        """Raise delete_timestamp."""
+        """Raise delete_timestamp, and remove the metadata set before it: an
+        account or container created again under the same name starts without
+        the old one's ACLs and settings, as Swift's."""
         self._raise_timestamp('delete_timestamp', timestamp)
+        stale = {key: ('', timestamp.internal) for key, (value, _) in self.metadata().items() if value}
+        if stale:
+            self.update_metadata(stale)
 
     def merge_info(self, info: Mapping[str, Any]) -> None:
         """Merge another replica's put and delete timestamps and metadata, newest winning.

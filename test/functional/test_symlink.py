@@ -156,6 +156,8 @@ def test_post_to_a_link_redirects_and_sets_the_links_metadata(c):
     assert link(c, 'posted', 'tgt/obj').status == 201
     got = c('POST', 'links/posted', {'X-Object-Meta-Alpha': 'apple'})
     assert got.status == 307 and got.headers['location'] == f'/v1/{c.account}/tgt/obj'
+    got = c('POST', 'links/posted', {'X-Object-Meta-Alpha': 'apple', 'Origin': 'http://a.example'})
+    assert got.status == 307 and got.headers['location'] == f'/v1/{c.account}/tgt/obj'
     assert c('HEAD', 'links/posted', query='symlink=get').headers['x-object-meta-alpha'] == 'apple'
     assert 'x-object-meta-alpha' not in c('HEAD', 'links/posted').headers
     assert c('POST', 'tgt/obj', {'X-Object-Meta-Beta': 'b'}).status == 202
@@ -244,3 +246,16 @@ def test_client_cannot_forge_link_sysmeta(c):
     got = c('PUT', 'links/bytes', {'X-Symlink-Target': 'tgt/obj', 'X-Symlink-Target-Bytes': '-1'})
     assert got.status == 201
     assert 'x-symlink-target-bytes' not in c('HEAD', 'links/bytes', query='symlink=get').headers
+
+
+def test_a_container_made_again_forgets_its_acl(cluster, c):
+    other = Client(cluster.proxy_port, 'test2:tester2', 'testing2')
+    path = f'/v1/{c.account}/shared/o'
+    assert c('PUT', 'shared', {'X-Container-Read': other.account}).status in (201, 202)
+    assert c('PUT', 'shared/o', {}, b'x').status == 201
+    assert send(cluster.proxy_port, 'GET', path, [('X-Auth-Token', other.token)]).status == 200
+    assert c('DELETE', 'shared/o').status == 204 and c('DELETE', 'shared').status == 204
+    assert c('PUT', 'shared').status in (201, 202)
+    assert c('PUT', 'shared/o', {}, b'x').status == 201
+    assert send(cluster.proxy_port, 'GET', path, [('X-Auth-Token', other.token)]).status == 403
+    assert 'x-container-read' not in c('HEAD', 'shared').headers

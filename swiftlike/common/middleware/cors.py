@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from webob import Request, Response
 
-from swiftlike.common import container_meta, info, subrequest
+from swiftlike.common import container_meta, header_hook, info, subrequest
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.numbers import is_int
 from swiftlike.common.request import split_path
@@ -81,6 +82,20 @@ class Cors(Middleware):
         self.origins = set(_tokens(self.conf.cors_allow_origin, ','))
         self.expose = {h.lower() for h in _tokens(self.conf.cors_expose_headers, ',') if _TOKEN.fullmatch(h)}
 
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        req = Request(environ)
+        origin = req.headers.get('Origin')
+        parts = None if info.is_info(environ) or not origin else _parts(req)
+        s3 = req.headers.get('Authorization', '').startswith('AWS')
+        container_write = parts is not None and len(parts) == 2 and req.method in ('PUT', 'POST', 'DELETE')
+        if parts is None or req.method == 'OPTIONS' or s3 or container_write:
+            return super().__call__(environ, start_response)
+        original = dict(environ)          # as the client sent it (filters below may change it)
+
+        def decorated(status: str, headers: header_hook.Headers) -> header_hook.Headers:
+            return self._decorated(headers, str(origin), self._settings(Request(original), parts))
+        return header_hook.call_with(self.app, environ, start_response, decorated)
+
     def process_request(self, req: Request) -> Response | None:
         if info.is_info(req.environ):
             return self._info(req)
@@ -98,7 +113,7 @@ class Cors(Middleware):
         else:
             return None
         if origin:
-            self._decorate(req, resp, origin, self._settings(req, parts))
+            resp.headerlist = self._decorated(list(resp.headerlist), origin, self._settings(req, parts))
         return resp
 
     def _settings(self, req: Request, parts: tuple[str, ...]) -> dict[str, str]:
@@ -135,19 +150,21 @@ class Cors(Middleware):
             resp.headers['Access-Control-Allow-Headers'] = ', '.join(wanted)
         return resp
 
-    def _decorate(self, req: Request, resp: Response, origin: str, settings: dict[str, str]) -> None:
-        """Add the CORS headers of an actual (not preflight) request's answer."""
+    def _decorated(self, headers: header_hook.Headers, origin: str,
+                   settings: dict[str, str]) -> header_hook.Headers:
+        """An actual (not preflight) request's answer headers, with CORS headers added."""
         if self.strict and not self._allowed(settings, origin):
-            return
-        if 'Access-Control-Expose-Headers' not in resp.headers:
+            return headers
+        if header_hook.get(headers, 'Access-Control-Expose-Headers') is None:
             exposed = set(EXPOSED) | self.expose
-            exposed |= {k.lower() for k in resp.headers
+            exposed |= {k.lower() for k, _ in headers
                         if k.lower().startswith(('x-container-meta-', 'x-object-meta-'))}
             exposed |= {h.lower() for h in _tokens(settings.get('expose-headers', '')) if _TOKEN.fullmatch(h)}
-            resp.headers['Access-Control-Expose-Headers'] = ', '.join(sorted(exposed))
-        if 'Access-Control-Allow-Origin' not in resp.headers:
-            resp.headers['Access-Control-Allow-Origin'] = \
-                '*' if settings.get('allow-origin', '').strip() == '*' else origin
+            headers.append(('Access-Control-Expose-Headers', ', '.join(sorted(exposed))))
+        if header_hook.get(headers, 'Access-Control-Allow-Origin') is None:
+            headers.append(('Access-Control-Allow-Origin',
+                            '*' if settings.get('allow-origin', '').strip() == '*' else origin))
+        return headers
 
     def _info(self, req: Request) -> Response:
         """/info, with ``strict_cors_mode`` in its ``swift`` section (the proxy app writes that section)."""

@@ -13,12 +13,13 @@ quotes; never changes anything stored but the setting itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from webob import Request, Response, exc
 
-from swiftlike.common import container_meta, info, subrequest
+from swiftlike.common import container_meta, header_hook, info, subrequest
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.request import split_path
 from swiftlike.common.wsgi import Middleware
@@ -67,12 +68,6 @@ class EtagQuoter(Middleware):
         parts = _parts(req)
         if parts is None:
             return None
-        if len(parts) == 3:
-            resp = req.get_response(self.app)
-            etag = resp.headers.get('ETag')
-            if etag and not etag.startswith(('"', 'W/"')) and self._wanted(req, parts):
-                resp.headers['ETag'] = f'"{etag}"'
-            return resp
         kind = 'Account' if len(parts) == 1 else 'Container'
         if req.method in ('PUT', 'POST'):
             return self._write(req, kind, parts)
@@ -83,6 +78,19 @@ class EtagQuoter(Middleware):
                 resp.headers[f'X-{kind}-{SETTING}'] = stored
             return resp
         return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        parts = None if info.is_info(environ) else _parts(Request(environ))
+        if parts is None or len(parts) != 3:
+            return super().__call__(environ, start_response)
+        original = dict(environ)          # as the client sent it (filters below may change it)
+
+        def quoted(status: str, headers: header_hook.Headers) -> header_hook.Headers:
+            etag = header_hook.get(headers, 'ETag')
+            if not etag or etag.startswith(('"', 'W/"')) or not self._wanted(Request(original), parts):
+                return headers
+            return [(k, f'"{v}"' if k.lower() == 'etag' else v) for k, v in headers]
+        return header_hook.call_with(self.app, environ, start_response, quoted)
 
     def _write(self, req: Request, kind: str, parts: tuple[str, ...]) -> Response:
         """A PUT or POST of an account or container: its setting kept as sysmeta."""
