@@ -117,6 +117,9 @@ ServiceUnavailable = _error('ServiceUnavailable', 503, 'Please reduce your reque
 SignatureDoesNotMatch = _error('SignatureDoesNotMatch', 403,
                                'The request signature we calculated does not match the signature '
                                'you provided. Check your key and signing method.')
+UserKeyMustBeSpecified = _error('UserKeyMustBeSpecified', 400,
+                                'The bucket POST must contain the specified field name. If it is specified, '
+                                'please check the order of the fields.')
 XAmzContentSHA256Mismatch = _error('XAmzContentSHA256Mismatch', 400,
                                    'The provided \'x-amz-content-sha256\' header does not match '
                                    'what was computed.')

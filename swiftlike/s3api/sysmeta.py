@@ -12,8 +12,8 @@ UPLOAD_ID: Final = 'X-Object-Sysmeta-S3api-Upload-Id'
 CHECKSUM_ALGORITHM: Final = 'X-Object-Sysmeta-S3api-Checksum-Algorithm'
 #: The object's tag set, URL-encoded (``k1=v1&k2=v2``); empty once deleted.
 TAGGING: Final = 'X-Object-Sysmeta-S3api-Tagging'
-#: + ``Cache-Control``, ``Expires``, ``Content-Language``: those headers of a PutObject, which the
-#: object server does not store (given back on GetObject and HeadObject).
+#: + ``Cache-Control``, ``Expires``, ``Content-Language``, ``X-Robots-Tag``: those headers of a
+#: PutObject, which the object server does not store (given back on GetObject and HeadObject).
 STORED_HEADER: Final = 'X-Object-Sysmeta-S3api-Header-'
 #: The request headers kept that way.
-STORED_HEADERS: Final = ('cache-control', 'expires', 'content-language')
+STORED_HEADERS: Final = ('cache-control', 'expires', 'content-language', 'x-robots-tag')

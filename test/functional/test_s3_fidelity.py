@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import xml.etree.ElementTree as ET
 import zlib
 from urllib.parse import quote
 
@@ -451,3 +452,61 @@ def test_complete_with_an_empty_or_missing_etag(signer, s3):
         if code == 'InvalidPart':
             assert b'<ETag></ETag>' in answer.body and answer.element('UploadId') == upload
             assert answer.element('PartNumber') == '1'
+
+
+def _children(answer: Answer, path: str = '.') -> list[str]:
+    root = ET.fromstring(answer.body)
+    node = root if path == '.' else root.find('{*}' + path)
+    assert node is not None, answer.body
+    return [child.tag.rpartition('}')[2] for child in node]
+
+
+def test_listing_elements_come_in_s3_order(signer, s3):
+    empty = {'x-amz-content-sha256': EMPTY}
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key='ordered')['UploadId']
+    s3.upload_part(Bucket=BUCKET, Key='ordered', UploadId=upload, PartNumber=1, Body=b'p')
+    parts = signer.put_v4(f'/{BUCKET}/ordered', b'', empty, query={'uploadId': upload}, method='GET')
+    assert _children(parts)[:10] == ['Bucket', 'Key', 'UploadId', 'Initiator', 'Owner', 'StorageClass',
+                                     'PartNumberMarker', 'NextPartNumberMarker', 'MaxParts', 'IsTruncated']
+    uploads = signer.put_v4(f'/{BUCKET}', b'', empty, query={'uploads': ''}, method='GET')
+    assert _children(uploads)[:5] == ['Bucket', 'KeyMarker', 'UploadIdMarker', 'NextKeyMarker',
+                                      'NextUploadIdMarker']
+    s3.put_object(Bucket=BUCKET, Key='listed', Body=b'x')
+    listing = signer.put_v4(f'/{BUCKET}', b'', empty, query={'prefix': 'listed'}, method='GET')
+    assert _children(listing, 'Contents') == ['Key', 'LastModified', 'ETag', 'Size', 'Owner', 'StorageClass']
+    versions = s3.list_object_versions(Bucket=BUCKET, Delimiter='', KeyMarker='', Prefix='listed')
+    assert (versions['Delimiter'], versions['KeyMarker']) == ('', '')
+    made = signer.put_v4('/fidelity-made', b'', empty)
+    assert (made.status, made.headers['location']) == (200, '/fidelity-made')
+
+
+@pytest.mark.parametrize('condition', [{'If-Match': '*'}, {'If-None-Match': '"abc"'},
+                                       {'If-Modified-Since': 'Wed, 21 Oct 2015 07:28:00 GMT'},
+                                       {'If-Unmodified-Since': '\u00b2'}])
+def test_write_conditions_other_than_if_none_match_star_are_not_implemented(signer, condition):
+    answer = signer.put_v4(PATH, BODY, {'x-amz-content-sha256': SHA, **condition})
+    assert (answer.status, answer.code) == (501, 'NotImplemented')
+
+
+@pytest.mark.parametrize('value, message', [
+    ('test', 'Non-integer X-Delete-After'), ('-140', 'X-Delete-After in past'),
+    ('\u0661', 'Non-integer X-Delete-After'), ('', 'Non-integer X-Delete-After'),
+    ('9' * 40, 'Non-integer X-Delete-After')])
+def test_a_bad_x_delete_after_is_invalid_argument(signer, value, message):
+    headers = {'x-amz-content-sha256': SHA, 'X-Delete-After': value.encode().decode('latin-1')}
+    assert_error(signer.put_v4(PATH, BODY, headers), 400, 'InvalidArgument', message)
+
+
+def test_x_delete_after_and_robots_tag_are_kept(signer, cluster, s3):
+    headers = {'x-amz-content-sha256': SHA, 'X-Delete-After': '3600', 'X-Robots-Tag': 'noindex'}
+    assert signer.put_v4(f'/{BUCKET}/expiring', BODY, headers).status == 200
+    head = s3.head_object(Bucket=BUCKET, Key='expiring')['ResponseMetadata']['HTTPHeaders']
+    assert head['x-robots-tag'] == 'noindex'
+
+
+def test_delete_objects_with_an_empty_key(signer):
+    body = b'<Delete><Object><Key></Key></Object></Delete>'
+    headers = {'x-amz-content-sha256': hashlib.sha256(body).hexdigest(),
+               'content-md5': base64.b64encode(hashlib.md5(body).digest()).decode()}
+    answer = signer.put_v4(f'/{BUCKET}', body, headers, query={'delete': ''}, method='POST')
+    assert_error(answer, 400, 'UserKeyMustBeSpecified')

@@ -106,7 +106,15 @@ def create(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         raise errors.BucketAlreadyOwnedByYou(BucketName=s3.bucket)
     headers = {'X-Container-Read': read} if read else {}
     swift.check(swift.call(app, s3, 'PUT', s3.bucket, headers=headers, length=0), s3)
-    return Response(status=200, headers={'Location': '/' + s3.bucket})
+    return _AsIs(status=200, headers={'Location': '/' + s3.bucket})
+
+
+class _AsIs(Response):  # type: ignore[misc]
+    """A response whose Location stays as given (S3 answers CreateBucket with ``/<bucket>``;
+    webob would make it an absolute URL)."""
+
+    def _abs_headerlist(self, environ: dict[str, Any]) -> list[tuple[str, str]]:
+        return list(self.headerlist)
 
 
 def delete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
@@ -194,7 +202,7 @@ def list_versions(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         ('KeyMarker', _enc(s3, key_marker)), ('VersionIdMarker', s3.query.get('version-id-marker', '')),
         ('NextKeyMarker', _enc(s3, last) if truncated else None),
         ('NextVersionIdMarker', 'null' if truncated else None), ('MaxKeys', str(limit)),
-        ('Delimiter', _enc(s3, delimiter) if delimiter else None),
+        ('Delimiter', _enc(s3, delimiter) if delimiter is not None else None),
         ('EncodingType', 'url' if s3.query.get('encoding-type') == 'url' else None),
         ('IsTruncated', 'true' if truncated else 'false')])
     for entry in entries:
@@ -204,8 +212,8 @@ def list_versions(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         version = xmlio.fields('Version', [
             ('Key', _enc(s3, entry['name'])), ('VersionId', 'null'), ('IsLatest', 'true'),
             ('LastModified', iso_time(entry['last_modified'])), ('ETag', f'"{entry["hash"]}"'),
-            ('Size', str(entry['bytes'])), ('StorageClass', 'STANDARD')])
-        version.append(owner_element(s3))
+            ('Size', str(entry['bytes']))])
+        version.extend([owner_element(s3), xmlio.element('StorageClass', 'STANDARD')])
         root.append(version)
     return _xml(root)
 
@@ -248,8 +256,9 @@ def _listing(s3: S3Request, entries: list[dict[str, Any]], truncated: bool, *, v
             continue
         item = xmlio.fields('Contents', [
             ('Key', enc(entry['name'])), ('LastModified', iso_time(entry['last_modified'])),
-            ('ETag', f'"{entry["hash"]}"'), ('Size', str(entry['bytes'])), ('StorageClass', 'STANDARD')])
+            ('ETag', f'"{entry["hash"]}"'), ('Size', str(entry['bytes']))])
         if owner:
             item.append(owner_element(s3))
+        item.append(xmlio.element('StorageClass', 'STANDARD'))
         root.append(item)
     return root

@@ -22,8 +22,10 @@ def handle(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         raise errors.MalformedXML()
     quiet = (root.findtext('Quiet') or '').strip().lower() == 'true'
     keys = [(o.findtext('Key') or '') for o in root.findall('Object')]
-    if not keys or len(keys) > MAX_KEYS or not all(keys):
+    if not keys or len(keys) > MAX_KEYS:
         raise errors.MalformedXML()
+    if not all(keys):
+        raise errors.UserKeyMustBeSpecified()
     swift.require_bucket(app, s3)
     result = xmlio.element('DeleteResult')
     for key in keys:

@@ -27,14 +27,13 @@ from swiftlike.common.sysmeta import OVERRIDE_ETAG
 from swiftlike.common.wsgi import WsgiApp
 from swiftlike.s3api import checksums, errors, small_body, swift, sysmeta, values, xmlio
 from swiftlike.s3api.controllers import multipart as mp
+from swiftlike.s3api.controllers import obj
 from swiftlike.s3api.controllers import segments as seg
 from swiftlike.s3api.controllers.common import S3Conf
 from swiftlike.s3api.request import S3Request
 
 #: Marker headers the completed object keeps.
 KEPT: Final = ('Content-Type', 'Content-Encoding', 'Content-Disposition')
-#: Conditional-write headers handed on to the Swift PUT (If-None-Match: * refuses to overwrite).
-CONDITIONS: Final = ('if-none-match', 'if-match')
 
 
 def _requested(s3: S3Request) -> list[tuple[int, str, dict[str, str]]]:
@@ -99,6 +98,7 @@ def _put_object(app: WsgiApp, s3: S3Request, manifest: list[dict[str, object]],
 
 def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     """CompleteMultipartUpload."""
+    conditions = obj.write_conditions(s3)
     upload_id = s3.query.get('uploadId', '')
     try:
         marker = mp.upload(app, s3)
@@ -127,7 +127,7 @@ def complete(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     if marker.headers.get(sysmeta.TAGGING):
         headers[sysmeta.TAGGING] = marker.headers[sysmeta.TAGGING]
     headers.update({sysmeta.ETAG: etag, sysmeta.UPLOAD_ID: upload_id, OVERRIDE_ETAG: etag, CHECKED: 'true'})
-    headers.update({k.title(): v for k, v in s3.headers.items() if k in CONDITIONS})
+    headers.update(conditions)
     algorithm = marker.headers.get(sysmeta.CHECKSUM_ALGORITHM, '')
     composite = _composite(algorithm, listed) if algorithm and algorithm not in checksums.FULL_OBJECT_ONLY \
         else None

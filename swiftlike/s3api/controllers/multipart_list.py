@@ -33,15 +33,15 @@ def list_parts(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
     found = seg.parts(app, s3, s3.bucket, s3.key, s3.query['uploadId'], after=after, limit=limit + 1)
     truncated = len(found) > limit
     found = found[:limit]
-    root = xmlio.fields('ListPartsResult', [
-        ('Bucket', s3.bucket), ('Key', s3.key), ('UploadId', s3.query['uploadId']),
-        ('PartNumberMarker', str(after)),
-        ('NextPartNumberMarker', str(found[-1]['part']) if found else None),
-        ('MaxParts', str(limit)), ('IsTruncated', 'true' if truncated else 'false'),
-        ('StorageClass', 'STANDARD')])
+    root = xmlio.fields('ListPartsResult', [('Bucket', s3.bucket), ('Key', s3.key),
+                                            ('UploadId', s3.query['uploadId'])])
     initiator = owner_element(s3)
     initiator.tag = 'Initiator'
-    root.extend([initiator, owner_element(s3)])
+    root.extend([initiator, owner_element(s3)])          # S3's order: who, then the page
+    root.extend(xmlio.fields('x', [
+        ('StorageClass', 'STANDARD'), ('PartNumberMarker', str(after)),
+        ('NextPartNumberMarker', str(found[-1]['part']) if found else str(after)),
+        ('MaxParts', str(limit)), ('IsTruncated', 'true' if truncated else 'false')]))
     for part in found:
         root.append(xmlio.fields('Part', [
             ('PartNumber', str(part['part'])), ('LastModified', iso_time(str(part['last_modified']))),
@@ -82,8 +82,8 @@ def list_uploads(app: WsgiApp, s3: S3Request, conf: S3Conf) -> Response:
         start = page[-1]['name']
     head: list[tuple[str, str | None]] = [
         ('Bucket', s3.bucket), ('KeyMarker', key_marker), ('UploadIdMarker', id_marker),
-        ('NextKeyMarker', uploads[-1][0] if truncated and uploads else None),
-        ('NextUploadIdMarker', uploads[-1][1] if truncated and uploads else None),
+        ('NextKeyMarker', uploads[-1][0] if truncated and uploads else ''),
+        ('NextUploadIdMarker', uploads[-1][1] if truncated and uploads else ''),
         ('Delimiter', delimiter or None), ('Prefix', prefix), ('MaxUploads', str(limit)),
         ('IsTruncated', 'true' if truncated else 'false')]
     root = xmlio.fields('ListMultipartUploadsResult', head)

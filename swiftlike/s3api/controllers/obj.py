@@ -84,10 +84,39 @@ def object_headers(s3: S3Request) -> dict[str, str]:
     return headers
 
 
+def write_conditions(s3: S3Request) -> dict[str, str]:
+    """The conditional-write headers to hand on: only ``If-None-Match: *`` (do not overwrite).
+
+    :raises NotImplemented_: for any other condition on a write, as AWS
+    """
+    asked = {k: v for k, v in s3.headers.items()
+             if k in ('if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since')}
+    if any(k != 'if-none-match' or v.strip() != '*' for k, v in asked.items()):
+        raise errors.NotImplemented_('A header you provided implies functionality that is not implemented')
+    return {'If-None-Match': '*'} if asked else {}
+
+
+def _expiry(s3: S3Request) -> dict[str, str]:
+    """Swift's X-Delete-After, checked (an S3 client may send it to have an object expire).
+
+    :raises InvalidArgument: unless it is a number of seconds, not negative
+    """
+    raw = s3.headers.get('x-delete-after')
+    if raw is None:
+        return {}
+    negative = raw.startswith('-') and raw[1:].isascii() and raw[1:].isdigit()
+    if negative:
+        raise errors.InvalidArgument('X-Delete-After in past')
+    try:
+        seconds = values.number(raw, name='X-Delete-After')
+    except errors.InvalidArgument:
+        raise errors.InvalidArgument('Non-integer X-Delete-After') from None
+    return {'X-Delete-After': str(seconds)}
+
+
 def _put_headers(s3: S3Request) -> dict[str, str]:
     """The Swift PUT headers of a PutObject: :func:`object_headers`, Content-MD5 as ETag."""
-    headers = object_headers(s3)
-    headers.update({k.title(): v for k, v in s3.headers.items() if k in ('if-none-match', 'if-match')})
+    headers = {**object_headers(s3), **write_conditions(s3), **_expiry(s3)}
     md5 = upload.md5_etag(s3)
     if md5:
         headers['ETag'] = md5              # the object server refuses (422) a body that does not match
