@@ -104,13 +104,12 @@ def _expiry(s3: S3Request) -> dict[str, str]:
     raw = s3.headers.get('x-delete-after')
     if raw is None:
         return {}
-    negative = raw.startswith('-') and raw[1:].isascii() and raw[1:].isdigit()
-    if negative:
-        raise errors.InvalidArgument('X-Delete-After in past')
     try:
-        seconds = values.number(raw, name='X-Delete-After')
+        seconds = values.number(raw.removeprefix('-'), name='X-Delete-After')
     except errors.InvalidArgument:
         raise errors.InvalidArgument('Non-integer X-Delete-After') from None
+    if raw.startswith('-') and seconds:
+        raise errors.InvalidArgument('X-Delete-After in past')
     return {'X-Delete-After': str(seconds)}
 
 
