@@ -41,6 +41,8 @@ class Target:
     account: str | None = None
     etag: str | None = None
     size: int | None = None
+    #: A static link to a large object's manifest lists that object's ETag too (quoted, as Swift).
+    slo_etag: str | None = None
 
     def path(self, own_account: str) -> str:
         """``/v1/<account>/<container>/<object>`` as text."""
@@ -77,6 +79,8 @@ class Target:
             params += f'; symlink_target_account={quote(self.account, safe="")}'
         if self.etag is not None:
             params += f'; symlink_target_etag={self.etag}; symlink_target_bytes={self.size or 0}'
+        if self.slo_etag is not None:
+            params += f'; slo_etag={self.slo_etag}'
         return params
 
 
@@ -98,7 +102,7 @@ def parse_target(headers: Mapping[str, str]) -> Target:
     """The target a PUT names with ``X-Symlink-Target`` (and ``-Account``, ``-Etag``).
 
     >>> parse_target({TARGET: 'c/o%20x/y'})
-    Target(container='c', obj='o x/y', account=None, etag=None, size=None)
+    Target(container='c', obj='o x/y', account=None, etag=None, size=None, slo_etag=None)
 
     :raises ConstraintError: 412 for a malformed target or account, 400 for a bad etag
     """
@@ -160,4 +164,6 @@ def listing_entry(entry: dict[str, Any], version: str, account: str) -> dict[str
         out['symlink_etag'] = found['symlink_target_etag']
         size = found.get('symlink_target_bytes', '0')
         out['symlink_bytes'] = int(size) if is_int(size) else 0
+    if 'slo_etag' in found:
+        out['slo_etag'] = found['slo_etag']
     return out

@@ -53,10 +53,11 @@ def _row(kind: str, href: str, text: str, size: str, date: str) -> str:
 
 
 def render(rows: Sequence[dict[str, Any]], *, label: str, prefix: str, css: str = '',
-           link_query: str = '') -> str:
+           link_query: str = '', parent: bool = True) -> str:
     """The page for listing ``rows`` (a JSON container listing with
     ``delimiter=/``) under ``prefix``; ``link_query`` (already escaped for
-    HTML) is appended to every link (a temp URL's parameters)."""
+    HTML) is appended to every link (a temp URL's parameters); ``parent``
+    links ``../`` (not where a temp URL could not follow)."""
     page = ['<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" '
             '"http://www.w3.org/TR/html4/loose.dtd">\n<html>\n <head>\n',
             f'  <title>Listing of {escape(label)}</title>\n']
@@ -65,7 +66,7 @@ def render(rows: Sequence[dict[str, Any]], *, label: str, prefix: str, css: str 
     page.append(f' </head>\n <body>\n  <h1 id="title">Listing of {escape(label)}</h1>\n'
                 '  <table id="listing">\n   <tr id="heading">\n    <th class="colname">Name</th>\n'
                 '    <th class="colsize">Size</th>\n    <th class="coldate">Date</th>\n   </tr>\n')
-    if prefix:
+    if prefix and parent:
         page.append(_row('parent', '../', '../', '&nbsp;', '&nbsp;').replace('class="item parent"',
                                                                               'id="parent" class="item"'))
     suffix = f'?{link_query}' if link_query else ''

@@ -194,6 +194,14 @@ def test_prefix_temp_url_reaches_a_private_site(site):
     assert site.anon(f'private/index.html?{query}').body == b'secret'
     assert site.anon(f'private/?{query.replace(sig[:6], "000000")}').status == 401
     assert site.anon(f'private/?{query}&inline"><script>').status in (200, 401)
+    assert site.owner('PUT', 'private/d/e/f', {}, b'deep').status == 201
+    message = f'GET\n{expires}\nprefix:/v1/{site.account}/private/d/'
+    dsig = hmac.new(b'sekrit', message.encode(), hashlib.sha256).hexdigest()
+    limited = f'temp_url_prefix=d/&temp_url_expires={expires}&temp_url_sig={dsig}'
+    top = site.anon(f'private/d/?{limited}').body.decode()
+    assert 'Listing of' in top and 'href="../' not in top          # its parent is out of reach
+    assert 'href="../' in site.anon(f'private/d/e/?{limited}').body.decode()
+    assert site.anon(f'private/?{limited}').status == 401
     site.meta('private', listings='')                     # no site: the temp URL lists nothing
     for path in ('private', 'private/'):
         got = site.anon(f'{path}?{query}')

@@ -259,3 +259,19 @@ def test_a_container_made_again_forgets_its_acl(cluster, c):
     assert c('PUT', 'shared/o', {}, b'x').status == 201
     assert send(cluster.proxy_port, 'GET', path, [('X-Auth-Token', other.token)]).status == 403
     assert 'x-container-read' not in c('HEAD', 'shared').headers
+
+
+def test_static_link_to_a_large_object(c):
+    seg = b's' * 1024
+    assert c('PUT', 'tgt/seg1', {}, seg).status == 201
+    manifest = json.dumps([{'path': '/tgt/seg1'}, {'path': '/tgt/seg1'}]).encode()
+    assert c('PUT', 'tgt/big', {}, manifest, query='multipart-manifest=put').status == 201
+    raw = c('GET', 'tgt/big', query='multipart-manifest=get')
+    manifest_etag = raw.headers['etag'].strip('"')
+    slo_etag = c('HEAD', 'tgt/big').headers['etag']
+    assert link(c, 'to-big', 'tgt/big', **{'X-Symlink-Target-Etag': slo_etag.strip('"')}).status == 409
+    assert link(c, 'to-big', 'tgt/big', **{'X-Symlink-Target-Etag': manifest_etag}).status == 201
+    assert c('GET', 'links/to-big').body == seg * 2
+    rows = {r['name']: r for r in json.loads(c('GET', 'links', query='format=json').body)}
+    assert rows['to-big']['symlink_bytes'] == 2048 and rows['to-big']['symlink_etag'] == manifest_etag
+    assert rows['to-big']['slo_etag'].strip('"') == slo_etag.strip('"')

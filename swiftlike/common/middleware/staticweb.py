@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from html import escape
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from webob import Request, Response, exc
 
@@ -184,11 +184,21 @@ class Site:
         if prefix and not rows:
             return self.error_page(exc.HTTPNotFound())
         label = f'{self.label}/{prefix}' if self.label else subrequest.path_of(self.req)
-        page = render(rows, label=label, prefix=prefix, css=self.css, link_query=self.temp_url_query())
+        page = render(rows, label=label, prefix=prefix, css=self.css, link_query=self.temp_url_query(),
+                      parent=self.within_temp_url(prefix.rstrip('/').rpartition('/')[0]))
         resp = Response(body=page.encode('utf-8'), content_type='text/html', charset='utf-8')
         if self.req.method == 'HEAD':
             resp.app_iter = iter(())
         return resp
+
+    def within_temp_url(self, directory: str) -> bool:
+        """Whether the client's temp URL (if any) reaches the pseudo-directory ``directory``."""
+        query = self.req.environ.get(env_keys.TEMP_URL_QUERY)
+        if query is None:
+            return True
+        found = dict(parse_qsl(query, keep_blank_values=True))
+        granted = found.get('temp_url_prefix', '')
+        return (directory + '/' if directory else '').startswith(granted)
 
     def temp_url_query(self) -> str:
         """The client's temp URL parameters (as sent, HTML-escaped), for the listing's links:

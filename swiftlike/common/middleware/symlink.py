@@ -26,7 +26,11 @@ from swiftlike.common import env_keys, info, query, subrequest
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.db_http import listing_format
 from swiftlike.common.listing import format_listing
+from swiftlike.common.numbers import is_int
 from swiftlike.common.request import split_path
+from swiftlike.common.slo_put import SYSMETA_ETAG as SLO_ETAG
+from swiftlike.common.slo_put import SYSMETA_SIZE as SLO_SIZE
+from swiftlike.common.slo_put import is_manifest
 from swiftlike.common.symlink_meta import (
     TARGET,
     TARGET_ETAG,
@@ -154,7 +158,11 @@ class Symlink(Middleware):
         etag, size = _etag_and_size(head)
         if etag != link.etag:
             return _error(409, f'Object Etag {etag!r} does not match {TARGET_ETAG} header {link.etag!r}')
-        return replace(link, size=size), head.headers.get('Content-Type', 'application/octet-stream')
+        slo_etag = None
+        if is_manifest(head.headers) and is_int(head.headers.get(SLO_SIZE)):
+            size, slo_etag = int(head.headers[SLO_SIZE]), f'"{head.headers.get(SLO_ETAG, "")}"'
+        return replace(link, size=size, slo_etag=slo_etag), head.headers.get('Content-Type',
+                                                                             'application/octet-stream')
 
     def _post(self, req: Request, account: str) -> Response | None:
         if TARGET in req.headers:
