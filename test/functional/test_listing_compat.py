@@ -207,3 +207,16 @@ def test_metadata_stored_by_several_posts_stays_within_the_limits(swift, kind): 
         assert call('POST', path, many)[0] == 400                             # 106 items over 90
     finally:
         call('POST', path, {key: '' for key in [*first, f'{meta}z', f'{meta}y']})
+
+
+@pytest.mark.parametrize(('query', 'ctype'), [('format=json', 'application/json'),
+                                              ('format=xml', 'application/xml'),
+                                              ('format=plain', 'text/plain'), ('', 'text/plain')])
+def test_heads_name_the_listing_content_type_of_their_format(tree, query, ctype):
+    call, base, cont, _ = tree
+    for path in (cont, base):
+        status, headers, _ = call('HEAD', f'{path}?{query}', raw_path=True)
+        assert (status, headers['content-type']) == (204, f'{ctype}; charset=utf-8'), path
+    for bad in ('format=%ff', 'format=bogus', 'format=json%00', '%ff=1'):
+        assert call('HEAD', f'{cont}?{bad}', raw_path=True)[0] in (400, 412), bad
+        assert call('HEAD', f'{base}?{bad}', raw_path=True)[0] in (400, 412), bad

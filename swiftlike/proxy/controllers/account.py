@@ -6,6 +6,9 @@ from __future__ import annotations
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
+from swiftlike.common import db_http
+from swiftlike.common.constraints import ConstraintError
+from swiftlike.common.listing import format_listing
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.base import (
     ProxyState,
@@ -38,6 +41,39 @@ def create_account(state: ProxyState, req: Request, account: str) -> bool:
     return sum(r.status // 100 == 2 for r in results) >= len(nodes) // 2 + 1
 
 
+def _format(req: Request) -> str:
+    """The listing format asked for.
+
+    :raises HTTPBadRequest: for an unknown one, or a query string that is not UTF-8
+    """
+    try:
+        return db_http.listing_format(req)
+    except (ConstraintError, UnicodeDecodeError):
+        raise exc.HTTPBadRequest(body='Invalid format or query string') from None
+
+
+def _empty_account(req: Request, account: str) -> Response:
+    """An account not made yet (auto-created on its first write) lists as an empty one."""
+    headers = {'X-Account-Container-Count': '0', 'X-Account-Object-Count': '0', 'X-Account-Bytes-Used': '0'}
+    fmt = _format(req)
+    if fmt == 'plain' or req.method == 'HEAD':
+        return Response(status=204, headers={**headers, 'Content-Type': db_http.listing_content_type(req),
+                                             'Content-Length': '0'})
+    body, content_type = format_listing([], fmt, 'account', account)
+    resp = Response(status=200, body=body, content_type=content_type.split(';')[0], charset='utf-8')
+    resp.headers.update(headers)
+    return resp
+
+
+def listing_head(req: Request, resp: Response) -> Response:
+    """A HEAD of an account or container names the Content-Type its listing in the asked
+    format would have (the storage servers do not see a HEAD's query), as Swift."""
+    if req.method == 'HEAD' and resp.status_int // 100 == 2:
+        _format(req)
+        resp.headers['Content-Type'] = db_http.listing_content_type(req)
+    return resp
+
+
 def handle(state: ProxyState, req: Request, path: VPath) -> Response:
     """Answer an account request."""
     cons.check_name(path.account, 'account', state.limits)
@@ -56,12 +92,8 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
             result = first_good(state, ring, part, 'GET', backend_path, headers=backend_headers(req),
                                 client=client_of(req), query=req.query_string)
         if result.status == 404 and state.conf.account_autocreate and is_owner(req, path.account):
-            return Response(status=204, headers={'X-Account-Container-Count': '0',
-                                                 'X-Account-Object-Count': '0',
-                                                 'X-Account-Bytes-Used': '0',
-                                                 'Content-Type': 'text/plain; charset=utf-8',
-                                                 'Content-Length': '0'})
-        return to_response(result, body=req.method == 'GET')
+            return _empty_account(req, path.account)
+        return listing_head(req, to_response(result, body=req.method == 'GET'))
     if req.method not in ('POST', 'PUT', 'DELETE'):
         return exc.HTTPMethodNotAllowed()
     cons.check_metadata(req.headers, 'account', state.limits)

@@ -12,7 +12,7 @@ from swiftlike.common import env_keys
 from swiftlike.common.policy import DEFAULT_POLICY, check_policy
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
-from swiftlike.proxy.controllers.account import create_account
+from swiftlike.proxy.controllers.account import create_account, listing_head
 from swiftlike.proxy.controllers.base import (
     ProxyState,
     VPath,
@@ -96,7 +96,7 @@ def handle(state: ProxyState, req: Request, path: VPath) -> Response:
                                               if k.lower() not in OWNER_HEADERS})
         if result.status // 100 == 2:
             result = replace(result, headers={**result.headers, 'X-Storage-Policy': DEFAULT_POLICY})
-        return to_response(result, body=req.method == 'GET')
+        return listing_head(req, to_response(result, body=req.method == 'GET'))
     if req.method not in ('PUT', 'POST', 'DELETE'):
         return exc.HTTPMethodNotAllowed()
     cons.check_metadata(req.headers, 'container', state.limits)
