@@ -510,3 +510,10 @@ def test_delete_objects_with_an_empty_key(signer):
                'content-md5': base64.b64encode(hashlib.md5(body).digest()).decode()}
     answer = signer.put_v4(f'/{BUCKET}', body, headers, query={'delete': ''}, method='POST')
     assert_error(answer, 400, 'UserKeyMustBeSpecified')
+
+
+def test_a_listing_and_a_head_agree_on_last_modified(s3):
+    s3.put_object(Bucket=BUCKET, Key='dated', Body=b'x')
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix='dated')['Contents'][0]['LastModified']
+    assert listed == s3.head_object(Bucket=BUCKET, Key='dated')['LastModified']
+    assert s3.list_objects(Bucket=BUCKET, Prefix='dated')['Contents'][0]['LastModified'] == listed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import datetime
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,13 +31,24 @@ Controller = Callable[[WsgiApp, S3Request, S3Conf], Response]
 
 
 def iso_time(swift_time: str) -> str:
-    """A listing's ``2026-11-22T03:12:05.123456`` as S3's ``2026-11-22T03:12:05.123Z``.
+    """A listing's ``2026-11-22T03:12:05.123456`` as S3's ``2026-11-22T03:12:06.000Z``: rounded up
+    to the second, as Last-Modified is, so a listing and a HEAD of the same object agree.
 
-    >>> iso_time('2026-11-22T03:12:05.123456')
-    '2026-11-22T03:12:05.123Z'
+    >>> iso_time('2026-11-22T03:12:05.123456'), iso_time('2026-12-31T23:59:59.5')
+    ('2026-11-22T03:12:06.000Z', '2027-01-01T00:00:00.000Z')
+    >>> iso_time('2026-01-01T00:00:00')
+    '2026-01-01T00:00:00.000Z'
+    >>> iso_time('not a time')
+    'not a time'
     """
     seconds, _, fraction = swift_time.partition('.')
-    return f'{seconds}.{(fraction + "000")[:3]}Z'
+    try:
+        when = datetime.datetime.strptime(seconds, '%Y-%m-%dT%H:%M:%S')
+    except ValueError:
+        return swift_time
+    if fraction.strip('0'):
+        when += datetime.timedelta(seconds=1)
+    return when.strftime('%Y-%m-%dT%H:%M:%S.000Z')
 
 
 def iso_of_epoch(epoch: float) -> str:
