@@ -58,7 +58,8 @@ def test_preflights(api):
     assert 'access-control-expose-headers' not in got.headers
     assert api('OPTIONS', 'open/cat', {'Origin': 'http://m.com'}, token=False).status == 401
     assert api.preflight('open/cat', 'http://m.com', 'BREW').status == 401
-    got = api.preflight('some/o', 'https://b.org', 'PUT', Access_Control_Request_Headers='x-auth-token, X-Foo')
+    got = api.preflight('some/o', 'https://b.org', 'PUT',
+                        Access_Control_Request_Headers='x-auth-token, X-Foo')
     assert got.status == 200 and got.headers['access-control-allow-origin'] == 'https://b.org'
     assert got.headers['access-control-max-age'] == '600'
     assert got.headers['access-control-allow-headers'] == 'x-auth-token, X-Foo'
@@ -88,7 +89,8 @@ def test_changed_settings_apply_at_once(api):
     assert api('PUT', 'moving').status in (201, 202)
     assert api('PUT', 'moving/o', {}, b'x').status == 201
     assert api.preflight('moving/o', 'http://c.com').status == 401
-    assert api('POST', 'moving', {'X-Container-Meta-Access-Control-Allow-Origin': 'http://c.com'}).status == 204
+    allow = {'X-Container-Meta-Access-Control-Allow-Origin': 'http://c.com'}
+    assert api('POST', 'moving', allow).status == 204
     assert api.preflight('moving/o', 'http://c.com').status == 200
     assert api('POST', 'moving', {'X-Remove-Container-Meta-Access-Control-Allow-Origin': 'x'}).status == 204
     assert api.preflight('moving/o', 'http://c.com').status == 401
