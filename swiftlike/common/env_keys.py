@@ -11,7 +11,6 @@ ACL: Final = 'swiftlike.acl'                      # str: the container ACL the p
 S3_AUTH: Final = 'swiftlike.s3_auth'          # S3AuthDetails: an S3 request's key and signature check
 INFO: Final = 'swiftlike.info'                # dict[str, dict]: /info sections filters add on the way down
 AUTHORIZE_OVERRIDE: Final = 'swiftlike.authorize_override'  # bool: tempurl/formpost set AUTHORIZE; keep it
-VERSIONING_MEMO: Final = 'swiftlike.versioning_memo'  # dict: containers' versioning state, per client request
 REMAPPED_FROM: Final = 'swiftlike.remapped_from'  # str: PATH_INFO as the client sent it, set by domain_remap
 META_LOOKUP: Final = 'swiftlike.meta_lookup'  # bool: a filter's HEAD for metadata (staticweb leaves it)
 TEMP_URL_QUERY: Final = 'swiftlike.temp_url_query'  # str: the query of a request tempurl allowed

@@ -3,20 +3,19 @@ ACL and versioning system metadata), read with one HEAD made on behalf of
 the container's owner, and the owner's sub-requests themselves.
 
 A sub-request "as the owner" carries no authorize callback, so the proxy
-lets it through: callers must have authorized the client first. The
-answer is remembered for the rest of the client's request, and for
-``TTL`` seconds in a cache every proxy process shares (never in a
-per-process one, which would keep what another process just changed).
-This module must not decide anything about versioning itself."""
+lets it through: callers must have authorized the client first. What is
+known of a container comes from :mod:`swiftlike.common.infocache` (one
+look-up per client request, shared by every proxy process). This module
+must not decide anything about versioning itself."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Final
 
 from webob import Request, Response
 
-from swiftlike.common import env_keys, subrequest
+from swiftlike.common import env_keys, infocache, subrequest
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.request import split_path
 from swiftlike.common.wsgi import WsgiApp
@@ -26,8 +25,6 @@ LOCATION: Final = 'X-Container-Sysmeta-Versions-Location'
 MODE: Final = 'X-Container-Sysmeta-Versions-Mode'
 #: Container sysmeta: object versioning (the newer kind) is on ('true'/'false'; absent: never set).
 ENABLED: Final = 'X-Container-Sysmeta-Versions-Enabled'
-#: Seconds a container's versioning state is kept in the shared cache.
-TTL: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -69,41 +66,13 @@ def split_v1(req: Request) -> tuple[str, str, str] | None:
     return account, container, obj or ''
 
 
-def _key(account: str, container: str) -> str:
-    return f'versioning/{account}/{container}'
-
-
-def _shared_cache(environ: dict[str, Any]) -> Any:
-    cache = environ.get(env_keys.CACHE)
-    return cache if cache is not None and getattr(cache, 'shared', False) else None
-
-
 def lookup(app: WsgiApp, environ: dict[str, Any], account: str, container: str) -> ContainerState:
-    """The versioning state of ``/account/container``."""
-    memo: dict[str, ContainerState] = environ.setdefault(env_keys.VERSIONING_MEMO, {})
-    key = _key(account, container)
-    if key in memo:
-        return memo[key]
-    cache = _shared_cache(environ)
-    hit = cache.get(key) if cache is not None else None
-    if isinstance(hit, dict):
-        state = ContainerState(**hit)
-    else:
-        resp = owner_call(app, environ, 'HEAD', f'/v1/{account}/{container}')
-        subrequest.close(resp)
-        h = resp.headers
-        state = ContainerState(resp.status_int, h.get('X-Container-Write', ''), h.get('X-Container-Read', ''),
-                               h.get(LOCATION, ''), h.get(MODE, ''), h.get(ENABLED, '').lower())
-        if cache is not None and state.exists:
-            cache.set(key, asdict(state), TTL)
-    memo[key] = state
-    return state
+    """The versioning state of ``/account/container`` (from :mod:`infocache`)."""
+    info = infocache.info_of(app, environ, account, container)
+    return ContainerState(info.status, info.get('X-Container-Write'), info.get('X-Container-Read'),
+                          info.get(LOCATION), info.get(MODE), info.get(ENABLED).lower())
 
 
 def forget(environ: dict[str, Any], account: str, container: str) -> None:
     """Drop what is known of a container (after a write to its metadata)."""
-    key = _key(account, container)
-    environ.get(env_keys.VERSIONING_MEMO, {}).pop(key, None)
-    cache = _shared_cache(environ)
-    if cache is not None:
-        cache.delete(key)
+    infocache.forget(environ, infocache.key(account, container))
