@@ -6,10 +6,10 @@ Neither filter may answer 413 to a request its sender could not make anyway:
 :func:`may_write` asks the auth filter first (so a stranger learns nothing
 of a quota, and cannot make the proxy look up usage for every request).
 
-That an account or container has no quota is remembered for
-:data:`UNLIMITED_TTL` seconds, only in a cache every proxy process shares
-(and forgotten by the filter that passes on a change of it), so the usual
-PUT costs no look-up; where there is a quota, usage is read for every PUT.
+Whether an account or container has a quota is read from
+:mod:`swiftlike.common.infocache` (shared with the proxy, dropped when it is
+written), so the usual PUT costs no look-up of its own; where there is a
+quota, usage is read afresh for every PUT.
 """
 
 from __future__ import annotations
@@ -20,38 +20,19 @@ from typing import Any, Final
 from webob import Request, Response, exc
 
 from swiftlike.common import env_keys, subrequest
+from swiftlike.common.infocache import Info
 from swiftlike.common.numbers import NumberError, parse_int
 from swiftlike.common.wsgi import WsgiApp
 
 #: Swift's answer to an upload over a quota.
 OVER_QUOTA: Final = 'Upload exceeds quota.'
-#: Seconds "no quota here" is remembered.
-UNLIMITED_TTL: Final = 30.0
 
 
-def _shared_cache(environ: dict[str, Any]) -> Any:
-    cache = environ.get(env_keys.CACHE)
-    return cache if cache is not None and getattr(cache, 'shared', False) else None
-
-
-def known_unlimited(environ: dict[str, Any], key: str) -> bool:
-    """Whether ``key`` (an account or container) was seen without a quota lately."""
-    cache = _shared_cache(environ)
-    return cache is not None and cache.get('quota-free/' + key) is not None
-
-
-def note_unlimited(environ: dict[str, Any], key: str) -> None:
-    """Remember that ``key`` has no quota."""
-    cache = _shared_cache(environ)
-    if cache is not None:
-        cache.set('quota-free/' + key, True, UNLIMITED_TTL)
-
-
-def forget(environ: dict[str, Any], key: str) -> None:
-    """After a write of ``key`` (which may set a quota): look again next time."""
-    cache = _shared_cache(environ)
-    if cache is not None:
-        cache.delete('quota-free/' + key)
+def has_quota(info: Info, names: tuple[str, ...]) -> bool:
+    """Whether an account's or container's :mod:`infocache` Info sets any of
+    the quota headers ``names``: the usual PUT, where none is set, costs no
+    look-up beyond the one the proxy makes anyway."""
+    return any(info.get(name) for name in names)
 
 
 def check_value(name: str, value: str) -> None:

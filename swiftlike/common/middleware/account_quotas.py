@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from webob import Request, Response, exc
 
-from swiftlike.common import account_acls, env_keys, info, quota, subrequest
+from swiftlike.common import account_acls, env_keys, info, infocache, quota, subrequest
 from swiftlike.common.wsgi import Middleware
 
 #: What clients send (lower case), and where it is kept.
@@ -81,9 +81,7 @@ class AccountQuotas(Middleware):
                 return None
             if req.method != 'DELETE':
                 translate(req)
-            answer = req.get_response(self.app)
-            quota.forget(req.environ, 'account/' + account.encode('latin-1').decode('utf-8', 'replace'))
-            return answer
+            return req.get_response(self.app)
         where = subrequest.object_of(req)
         if where is None or req.method != 'PUT':
             return None
@@ -91,8 +89,8 @@ class AccountQuotas(Middleware):
 
     def check(self, req: Request, account: str, container: str) -> Response | None:
         """413 if the PUT would pass the account's quota (and the sender may write there)."""
-        key = 'account/' + account
-        if quota.known_unlimited(req.environ, key):
+        names = (SYSMETA_PREFIX + 'Bytes', LEGACY, SYSMETA_PREFIX + 'Count')
+        if not quota.has_quota(infocache.info_of(self.app, req.environ, account), names):
             return None
         acct = quota.head(self.app, req.environ, f'/v1/{account}')
         if acct is None:
@@ -102,7 +100,6 @@ class AccountQuotas(Middleware):
             max_bytes = quota.stored_int(acct.headers, LEGACY)
         max_count = quota.stored_int(acct.headers, SYSMETA_PREFIX + 'Count')
         if max_bytes is None and max_count is None:
-            quota.note_unlimited(req.environ, key)
             return None
         used = quota.stored_int(acct.headers, 'X-Account-Bytes-Used')
         count = quota.stored_int(acct.headers, 'X-Account-Object-Count')

@@ -13,7 +13,7 @@ from typing import Final
 
 from webob import Request, Response
 
-from swiftlike.common import info, quota, subrequest
+from swiftlike.common import info, infocache, quota, subrequest
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.request import wsgi_path_to_str
 from swiftlike.common.wsgi import Middleware
@@ -43,15 +43,12 @@ class ContainerQuotas(Middleware):
             for name in (BYTES, COUNT):
                 if name in req.headers:
                     quota.check_value(name, req.headers[name])
-            answer = req.get_response(self.app)
-            quota.forget(req.environ, container_key)
-            return answer
+            return None
         where = subrequest.object_of(req)
         if where is None or req.method != 'PUT':
             return None
         account, container, _ = where
-        key = f'container/{account}/{container}'
-        if quota.known_unlimited(req.environ, key):
+        if not quota.has_quota(infocache.info_of(self.app, req.environ, account, container), (BYTES, COUNT)):
             return None
         resp = quota.head(self.app, req.environ, f'/v1/{account}/{container}')
         if resp is None:
@@ -59,7 +56,6 @@ class ContainerQuotas(Middleware):
         max_bytes = quota.stored_int(resp.headers, BYTES)
         max_count = quota.stored_int(resp.headers, COUNT)
         if max_bytes is None and max_count is None:
-            quota.note_unlimited(req.environ, key)
             return None
         used = quota.stored_int(resp.headers, 'X-Container-Bytes-Used')
         count = quota.stored_int(resp.headers, 'X-Container-Object-Count')
