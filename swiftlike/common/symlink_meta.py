@@ -41,7 +41,7 @@ class Target:
     account: str | None = None
     etag: str | None = None
     size: int | None = None
-    #: A static link to a large object's manifest lists that object's ETag too (quoted, as Swift).
+    #: A static link to a large object's manifest lists that object's ETag too (the slo filter quotes it).
     slo_etag: str | None = None
 
     def path(self, own_account: str) -> str:

@@ -160,7 +160,7 @@ class Symlink(Middleware):
             return _error(409, f'Object Etag {etag!r} does not match {TARGET_ETAG} header {link.etag!r}')
         slo_etag = None
         if is_manifest(head.headers) and is_int(head.headers.get(SLO_SIZE)):
-            size, slo_etag = int(head.headers[SLO_SIZE]), f'"{head.headers.get(SLO_ETAG, "")}"'
+            size, slo_etag = int(head.headers[SLO_SIZE]), head.headers.get(SLO_ETAG, '').strip('"')
         return replace(link, size=size, slo_etag=slo_etag), head.headers.get('Content-Type',
                                                                              'application/octet-stream')
 
