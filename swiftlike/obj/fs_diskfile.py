@@ -284,11 +284,12 @@ def quarantine(device_dir: Path, hash_dir: Path) -> None:
 
 
 def merge_post(data_meta: dict[str, str], post_meta: dict[str, str]) -> dict[str, str]:
-    """A .meta replaces the user metadata, X-Delete-At and X-Timestamp of
-    the data's metadata; the data's own description (name, size, etag,
-    content-type, sysmeta) stays."""
+    """A .meta replaces the user metadata, the headers a POST sets
+    (layout.POSTED: X-Delete-At, X-Object-Manifest, Content-Disposition, ...)
+    and X-Timestamp of the data's metadata, and its Content-Type if it has
+    one; the data's own description (name, size, etag, sysmeta) stays."""
     keep = {k: v for k, v in data_meta.items()
-            if not k.lower().startswith('x-object-meta-') and k != 'X-Delete-At'}
+            if not k.lower().startswith('x-object-meta-') and k not in layout.POSTED}
     keep.update(post_meta)
     keep['X-Data-Timestamp'] = data_meta['X-Timestamp']
     return keep

@@ -23,6 +23,14 @@ META: Final = '.meta'
 EXTENSIONS: Final = (DATA, TOMBSTONE, META)
 
 
+#: Request headers kept with an object besides user metadata and sysmeta, which a POST
+#: replaces as it does user metadata (Swift's default ``allowed_headers``).
+POSTED: Final = ('Cache-Control', 'Content-Disposition', 'Content-Encoding', 'Content-Language', 'Expires',
+                 'X-Delete-At', 'X-Object-Manifest', 'X-Robots-Tag')
+#: All request headers kept with an object besides user metadata and sysmeta (and Content-Type).
+STORED: Final = (*POSTED, 'X-Static-Large-Object')
+
+
 def object_hash(account: str, container: str, obj: str, *, prefix: bytes, suffix: bytes) -> str:
     """Hex md5 naming an object's hash directory."""
     return hash_path(account, container, obj, prefix=prefix, suffix=suffix).hex()

@@ -15,11 +15,11 @@ from email.utils import formatdate
 from webob import Request, Response, exc
 
 from swiftlike.common import conditional, ranges
+from swiftlike.obj import layout
 from swiftlike.obj.diskfile import ObjectReader
 
 #: Metadata keys sent back as response headers, besides X-Object-Meta-*.
-_PASSED = ('Content-Type', 'Content-Encoding', 'Content-Disposition', 'X-Delete-At',
-           'X-Object-Manifest', 'X-Static-Large-Object')
+_PASSED = ('Content-Type', *layout.STORED)
 
 
 def object_headers(reader: ObjectReader) -> dict[str, str]:

@@ -40,9 +40,6 @@ from swiftlike.obj.updates import ContainerUpdater
 logger = logging.getLogger(__name__)
 
 EMPTY_MD5: Final = 'd41d8cd98f00b204e9800998ecf8427e'
-#: Request headers stored with an object, besides user metadata and sysmeta.
-STORED: Final = ('Content-Encoding', 'Content-Disposition', 'X-Delete-At', 'X-Object-Manifest',
-                 'X-Static-Large-Object')
 
 
 @contextmanager
@@ -123,8 +120,8 @@ class ObjectServer(BaseStorageServer):
         meta = {'name': name.path, 'X-Timestamp': timestamp.internal, 'ETag': etag,
                 'Content-Type': req.headers['Content-Type'], 'Content-Length': str(size)}
         for key, value in req.headers.items():
-            if key in STORED or key.lower().startswith(('x-object-meta-', 'x-object-sysmeta-')):
-                meta[key.title() if key in STORED else key] = value
+            if key in layout.STORED or key.lower().startswith(('x-object-meta-', 'x-object-sysmeta-')):
+                meta[key.title() if key in layout.STORED else key] = value
         return meta
 
     def _send_update(self, req: Request, device: str, update: PendingUpdate) -> None:
@@ -224,14 +221,21 @@ class ObjectServer(BaseStorageServer):
             raise exc.HTTPConflict(headers={'X-Backend-Timestamp': reader.metadata['X-Timestamp']})
         sysmeta_only = req.headers.get(SYSMETA_ONLY, '').lower() == 'true'
         kept = reader.metadata if sysmeta_only else req.headers
-        meta = {k: v for k, v in kept.items() if k.lower().startswith('x-object-meta-') or k == 'X-Delete-At'}
+        meta = {k: v for k, v in kept.items()
+                if k.lower().startswith('x-object-meta-') or k in (*layout.POSTED, 'Content-Type')}
         meta.update({k: v for k, v in reader.metadata.items() if k.lower().startswith('x-object-sysmeta-')})
         meta.update({k: v for k, v in req.headers.items() if k.lower().startswith('x-object-sysmeta-')})
+        meta.setdefault('Content-Type', reader.metadata.get('Content-Type', 'application/octet-stream'))
         meta['X-Timestamp'] = timestamp.internal
         with device_errors(name.device):
             df.write_metadata(meta)
         if not sysmeta_only:
             self._queue_expiry(req, name, meta.get('X-Delete-At'), timestamp)
+            if 'Content-Type' in req.headers:              # the listing shows the new type
+                self._update_container(req, 'PUT', name, {
+                    'X-Timestamp': timestamp.internal, 'X-Content-Type': req.headers['Content-Type'],
+                    'X-Size': reader.metadata.get(OVERRIDE_SIZE, reader.metadata['Content-Length']),
+                    'X-Etag': reader.metadata.get(OVERRIDE_ETAG, reader.metadata['ETag'])})
         return exc.HTTPAccepted()
 
     @public

@@ -135,3 +135,21 @@ def test_a_copy_of_a_dlo_manifest_itself_is_a_dlo(auth):
     headers, body = c.get_object('dlocopy', 'm-copy', query_string='multipart-manifest=get')
     assert (body, headers['x-object-manifest']) == (b'manifest body', 'dlocopy/m-seg/')
     assert c.get_object('dlocopy', 'm-copy')[1] == b'aaaaabbb'
+
+
+def test_a_post_makes_and_unmakes_a_manifest_and_changes_the_listed_type(auth):
+    c = conn(auth)
+    c.put_container('dlo-post')
+    c.put_object('dlo-post', 'seg/1', b'abc')
+    c.put_object('dlo-post', 'seg/2', b'def')
+    c.put_object('dlo-post', 'plain', b'own body', content_type='text/plain')
+    c.post_object('dlo-post', 'plain', headers={'X-Object-Manifest': 'dlo-post/seg/',
+                                                'Content-Type': 'application/x-joined'})
+    headers, body = c.get_object('dlo-post', 'plain')
+    assert body == b'abcdef' and headers['content-type'] == 'application/x-joined'
+    listed = {o['name']: o for o in c.get_container('dlo-post')[1]}
+    assert listed['plain']['content_type'] == 'application/x-joined'
+    c.post_object('dlo-post', 'plain', headers={'X-Object-Meta-Kept': 'no manifest now'})
+    headers, body = c.get_object('dlo-post', 'plain')
+    assert body == b'own body' and 'x-object-manifest' not in headers
+    assert headers['content-type'] == 'application/x-joined'        # a type set by a POST stays

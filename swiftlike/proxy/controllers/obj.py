@@ -84,8 +84,10 @@ def _write(state: ProxyState, req: Request, path: VPath, extra: dict[str, str]) 
     nodes = ring.get_part_nodes(part)
     cring = state.container_ring.ring
     cpart = cring.get_part(path.account, path.container)
-    targets = update_targets(cring.get_part_nodes(cpart), len(nodes), 'Container', cpart) \
-        if req.method == 'DELETE' else delete_at_targets(state, extra.get('X-Delete-At'), len(nodes))
+    targets = update_targets(cring.get_part_nodes(cpart), len(nodes), 'Container', cpart)
+    if req.method == 'POST':          # (a POST's new Content-Type is listed; its X-Delete-At queued)
+        expiry = delete_at_targets(state, extra.get('X-Delete-At'), len(nodes))
+        targets = [{**t, **e} for t, e in zip(targets, expiry, strict=True)]
     timestamp = Timestamp.now()
     headers = [backend_headers(req, timestamp, **extra, **t) for t in targets]
     results = state.backend.write(ring, part, req.method, f'/{part}{path.backend_path}', headers,

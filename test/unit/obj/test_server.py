@@ -118,9 +118,27 @@ def test_post_replaces_user_metadata_and_keeps_the_data(node):
     got = node.call('GET')
     assert got.body == b'body' and got.headers['X-Object-Meta-B'] == '2'
     assert 'X-Object-Meta-A' not in got.headers
-    assert got.headers['Content-Disposition'] == 'inline'         # the data's own, kept
+    assert 'Content-Disposition' not in got.headers   # a header a POST sets, replaced as Swift's are
+    assert got.headers['Content-Type'] == 'text/plain'                    # the data's, kept
     assert got.headers['X-Timestamp'] == ts(2)
     assert got.headers['X-Backend-Data-Timestamp'] == ts(1)
+
+
+def test_post_sets_content_type_manifest_and_swifts_allowed_headers(node):
+    node.put(b'body', ts(1), X_Object_Meta_A='1', Content_Disposition='inline', Cache_Control='no-cache')
+    assert node.call('POST', X_Timestamp=ts(2), Content_Type='text/x-new', X_Object_Manifest='segs/p',
+                     Expires='Wed, 21 Oct 2037 07:28:00 GMT', X_Robots_Tag='noindex',
+                     Content_Language='fr').status_int == 202
+    got = node.call('HEAD')
+    assert got.headers['Content-Type'] == 'text/x-new' and got.headers['X-Object-Manifest'] == 'segs/p'
+    assert got.headers['Expires'] == 'Wed, 21 Oct 2037 07:28:00 GMT'
+    assert got.headers['X-Robots-Tag'] == 'noindex'
+    assert got.headers['Content-Language'] == 'fr'
+    assert 'Cache-Control' not in got.headers and 'Content-Disposition' not in got.headers
+    assert got.headers['ETag'] == hashlib.md5(b'body').hexdigest()
+    assert node.call('POST', X_Timestamp=ts(3)).status_int == 202       # no Content-Type: it stays
+    got = node.call('HEAD')
+    assert got.headers['Content-Type'] == 'text/x-new' and 'X-Object-Manifest' not in got.headers
 
 
 @pytest.mark.parametrize('when', [0.5, 1], ids=['older', 'equal'])
