@@ -22,9 +22,12 @@ def has(req: Request, name: str) -> bool:
     >>> has(Request.blank('/?a&b=1'), 'a'), has(Request.blank('/?b=1'), 'a')
     (True, False)
 
-    :raises HTTPBadRequest: if the query string is not valid UTF-8
+    Invalid UTF-8 elsewhere in the query string does not matter here (a
+    filter that only looks for its own parameter must leave the rest to
+    whoever reads it, e.g. s3api's own errors).
     """
-    return any(key == name for key, _ in _pairs(req))
+    pairs = parse_qsl(req.environ.get('QUERY_STRING', ''), keep_blank_values=True, errors='surrogateescape')
+    return any(key == name for key, _ in pairs)
 
 
 def param(req: Request, name: str, default: str = '') -> str:
