@@ -90,6 +90,16 @@ class IterReader:
             closer()
 
 
+def v1_names(req: Request) -> tuple[str, ...] | None:
+    """``(account[, container[, object]])`` of a ``/v1`` path, else None."""
+    try:
+        version, *rest = split_path(path_of(req), 2, 4, rest_with_last=True)
+    except (ConstraintError, UnicodeDecodeError):
+        return None
+    names = tuple(p for p in rest if p)
+    return names if version in ('v1', 'v1.0') and names else None
+
+
 def path_of(req: Request) -> str:
     """The request's path as text."""
     return wsgi_path_to_str(req.environ.get('PATH_INFO', ''))

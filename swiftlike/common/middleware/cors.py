@@ -31,9 +31,7 @@ from typing import Any, Final
 from webob import Request, Response
 
 from swiftlike.common import container_meta, header_hook, info, subrequest
-from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.numbers import is_int
-from swiftlike.common.request import split_path
 from swiftlike.common.wsgi import Middleware
 
 #: Headers a browser may always read from an answer (Swift's list).
@@ -61,16 +59,6 @@ def _tokens(text: str, sep: str | None = None) -> list[str]:
     return [t.strip() for t in text.split(sep) if t.strip()]
 
 
-def _parts(req: Request) -> tuple[str, ...] | None:
-    """``(account[, container[, object]])`` of a ``/v1`` path, else None."""
-    try:
-        version, *rest = split_path(subrequest.path_of(req), 2, 4, rest_with_last=True)
-    except (ConstraintError, UnicodeDecodeError):
-        return None
-    names = tuple(p for p in rest if p)
-    return names if version in ('v1', 'v1.0') and names else None
-
-
 class Cors(Middleware):
     """The cors filter."""
 
@@ -85,7 +73,7 @@ class Cors(Middleware):
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request(environ)
         origin = req.headers.get('Origin')
-        parts = None if info.is_info(environ) or not origin else _parts(req)
+        parts = None if info.is_info(environ) or not origin else subrequest.v1_names(req)
         s3 = req.headers.get('Authorization', '').startswith('AWS')
         container_write = parts is not None and len(parts) == 2 and req.method in ('PUT', 'POST', 'DELETE')
         if parts is None or req.method == 'OPTIONS' or s3 or container_write:
@@ -99,7 +87,7 @@ class Cors(Middleware):
     def process_request(self, req: Request) -> Response | None:
         if info.is_info(req.environ):
             return self._info(req)
-        parts = _parts(req)
+        parts = subrequest.v1_names(req)
         if parts is None or req.headers.get('Authorization', '').startswith('AWS'):
             return None
         if req.method == 'OPTIONS':

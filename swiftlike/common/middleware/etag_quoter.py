@@ -20,8 +20,6 @@ from typing import Any, Final
 from webob import Request, Response, exc
 
 from swiftlike.common import container_meta, header_hook, info, subrequest
-from swiftlike.common.constraints import ConstraintError
-from swiftlike.common.request import split_path
 from swiftlike.common.wsgi import Middleware
 
 SETTING: Final = 'Rfc-Compliant-Etags'
@@ -35,16 +33,6 @@ class EtagQuoterConf:
 
     #: Quote object ETags where neither the container nor the account says.
     enable_by_default: bool = False
-
-
-def _parts(req: Request) -> tuple[str, ...] | None:
-    """``(account[, container[, object]])`` of a ``/v1`` path, else None."""
-    try:
-        version, *rest = split_path(subrequest.path_of(req), 2, 4, rest_with_last=True)
-    except (ConstraintError, UnicodeDecodeError):
-        return None
-    names = tuple(p for p in rest if p)
-    return names if version in ('v1', 'v1.0') and names else None
 
 
 def _flag(value: str | None) -> bool | None:
@@ -65,7 +53,7 @@ class EtagQuoter(Middleware):
         if info.is_info(req.environ):
             info.add(req.environ, 'etag_quoter', {'enable_by_default': self.by_default})
             return None
-        parts = _parts(req)
+        parts = subrequest.v1_names(req)
         if parts is None:
             return None
         kind = 'Account' if len(parts) == 1 else 'Container'
@@ -80,7 +68,7 @@ class EtagQuoter(Middleware):
         return None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        parts = None if info.is_info(environ) else _parts(Request(environ))
+        parts = None if info.is_info(environ) else subrequest.v1_names(Request(environ))
         if parts is None or len(parts) != 3:
             return super().__call__(environ, start_response)
         original = dict(environ)          # as the client sent it (filters below may change it)
