@@ -22,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from webob import Request
-
 from swiftlike.common import env_keys, subrequest
 from swiftlike.common.wsgi import WsgiApp
 
@@ -96,11 +94,6 @@ def forget(environ: dict[str, Any], name: str) -> None:
         cache.delete(name)
 
 
-def _allow(req: Request) -> None:
-    """The authorize callback of the look-up HEAD itself."""
-    return None
-
-
 def info_of(app: WsgiApp, environ: dict[str, Any], account: str, container: str | None = None) -> Info:
     """The account's or container's Info, from the memo, the shared cache,
     or a HEAD through ``app`` that no auth check stops (a 503 Info, not
@@ -109,14 +102,7 @@ def info_of(app: WsgiApp, environ: dict[str, Any], account: str, container: str 
     found = cached(environ, name)
     if found is not None:
         return found
-    env = subrequest.environ_for(environ, 'HEAD', f'/v1/{account}' + (f'/{container}' if container else ''))
-    for header in (env_keys.REMOTE_GROUPS, 'REMOTE_USER'):
-        env.pop(header, None)
-    env[env_keys.AUTHORIZE] = _allow
-    env[env_keys.AUTHORIZE_OVERRIDE] = True
-    env[env_keys.META_LOOKUP] = True
-    resp = Request(env).get_response(app)
-    subrequest.close(resp)
+    resp = subrequest.lookup_head(app, environ, f'/v1/{account}' + (f'/{container}' if container else ''))
     found = _memo(environ).get(name)             # the proxy app remembered what it found
     if found is None:
         found = Info(resp.status_int, {k.lower(): v for k, v in resp.headers.items()})

@@ -42,6 +42,27 @@ def environ_for(environ: dict[str, Any], method: str, path: str, *, query: str =
     return env
 
 
+def _allow(req: Request) -> None:
+    """The authorize callback of a look-up HEAD."""
+    return None
+
+
+def lookup_head(app: WsgiApp, environ: dict[str, Any], path: str) -> Response:
+    """A filter's HEAD of an account or container (``path`` as text) through
+    ``app``, for metadata the filter acts on: no client identity, no auth
+    check stops it, and staticweb never answers it as a web site. Its body
+    is given up; only status and headers are left."""
+    env = environ_for(environ, 'HEAD', path)
+    for name in (env_keys.REMOTE_GROUPS, 'REMOTE_USER'):
+        env.pop(name, None)
+    env[env_keys.AUTHORIZE] = _allow
+    env[env_keys.AUTHORIZE_OVERRIDE] = True
+    env[env_keys.META_LOOKUP] = True
+    resp = Request(env).get_response(app)
+    close(resp)
+    return resp
+
+
 def call(app: WsgiApp, environ: dict[str, Any], method: str, path: str, **kwargs: Any) -> Response:
     """The answer of ``app`` to a sub-request (its body not read yet)."""
     return Request(environ_for(environ, method, path, **kwargs)).get_response(app)

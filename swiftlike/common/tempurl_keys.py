@@ -37,22 +37,10 @@ _KEY_HEADERS: Final = ('Temp-Url-Key', 'Temp-Url-Key-2')
 ScopedKey = tuple[bytes, str]
 
 
-def _allow(req: Request) -> Response | None:
-    """The authorize callback of the key look-up HEAD itself."""
-    return None
-
-
 def _read(app: WsgiApp, environ: dict[str, Any], path: str, kind: str) -> list[str] | None:
     """The keys in ``path``'s metadata: none if it does not exist, None if
     it could not be read (a 5xx, not to be cached)."""
-    env = subrequest.environ_for(environ, 'HEAD', path)
-    for name in (env_keys.REMOTE_GROUPS, 'REMOTE_USER'):
-        env.pop(name, None)
-    env[env_keys.AUTHORIZE] = _allow
-    env[env_keys.AUTHORIZE_OVERRIDE] = True
-    env[env_keys.META_LOOKUP] = True
-    resp = Request(env).get_response(app)
-    subrequest.close(resp)
+    resp = subrequest.lookup_head(app, environ, path)
     if resp.status_int // 100 != 2:
         return [] if resp.status_int // 100 == 4 else None
     return [resp.headers[f'X-{kind}-Meta-{name}'] for name in _KEY_HEADERS
