@@ -20,6 +20,7 @@ from typing import Any, Final
 from webob import Request, Response, exc
 
 from swiftlike.common import env_keys, subrequest
+from swiftlike.common.auth_check import authorize
 from swiftlike.common.infocache import Info
 from swiftlike.common.numbers import NumberError, parse_int
 from swiftlike.common.wsgi import WsgiApp
@@ -72,11 +73,7 @@ def head(app: WsgiApp, environ: dict[str, Any], path: str) -> Response | None:
 def may_write(req: Request, write_acl: str) -> bool:
     """Whether the auth filter (if any) lets ``req`` write, under the
     container's write ACL ``write_acl``."""
-    check = req.environ.get(env_keys.AUTHORIZE)
-    if check is None:
-        return True
-    req.environ[env_keys.ACL] = write_acl
-    return check(req) is None
+    return authorize(req, write_acl) is None
 
 
 def upload_size(req: Request) -> int:

@@ -17,6 +17,7 @@ from swiftlike.common import env_keys, subrequest
 from swiftlike.common import versioning_copy as vcopy
 from swiftlike.common import versioning_ids as ids
 from swiftlike.common import versioning_state as vc
+from swiftlike.common.auth_check import authorize
 from swiftlike.common.numbers import is_int
 from swiftlike.common.versioning_listing import Window, merge
 from swiftlike.common.wsgi import WsgiApp
@@ -112,16 +113,6 @@ def _strip_ids(resp: Response) -> None:
         resp.body = _XML_OBJECT.sub(_xml_row, resp.body.decode('utf-8')).encode('utf-8')
 
 
-def _authorize(req: Request, acl: str | None) -> Response | None:
-    check = req.environ.get(env_keys.AUTHORIZE)
-    if check is None:
-        return None
-    if acl is not None:
-        req.environ[env_keys.ACL] = acl
-    denied: Response | None = check(req)
-    return denied
-
-
 class ContainerSide:
     """What object_versioning does with container requests."""
 
@@ -199,7 +190,7 @@ class ContainerSide:
         state = vc.lookup(self.app, req.environ, account, container)
         if not state.enabled:
             return None
-        denied = _authorize(req, None)
+        denied = authorize(req, None)
         if denied is not None:
             return denied
         hidden = f'/v1/{ids.hidden_account(account)}/{container}'
@@ -222,7 +213,7 @@ class ContainerSide:
         state = vc.lookup(self.app, req.environ, account, container)
         if not state.exists:
             return exc.HTTPNotFound() if state.status == 404 else exc.HTTPServiceUnavailable()
-        denied = _authorize(req, state.read_acl)
+        denied = authorize(req, state.read_acl)
         if denied is not None:
             return denied
         rows = merge(self._rows(req, account, container, params, window, hidden=False),

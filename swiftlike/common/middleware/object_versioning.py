@@ -34,6 +34,7 @@ from swiftlike.common import env_keys, info, subrequest
 from swiftlike.common import versioning_copy as vcopy
 from swiftlike.common import versioning_ids as ids
 from swiftlike.common import versioning_state as vc
+from swiftlike.common.auth_check import authorize
 from swiftlike.common.numbers import is_int
 from swiftlike.common.sysmeta import OVERRIDE_ETAG, OVERRIDE_SIZE
 from swiftlike.common.versioning_container_ops import ContainerSide
@@ -116,7 +117,7 @@ class ObjectVersioning(Middleware):
             return self._post(req, account, container, obj)
         if state.enabled != 'true' or req.method not in ('PUT', 'DELETE'):
             return None
-        denied = _authorize(req, state.write_acl)
+        denied = authorize(req, state.write_acl)
         if denied is not None:
             return denied
         self._keep_null(req, account, container, obj)
@@ -209,7 +210,7 @@ class ObjectVersioning(Middleware):
         vid = head.headers.get(ids.POINTER) if head is not None else None
         if vid is None:
             return None
-        denied = _authorize(req, vc.lookup(self.app, req.environ, account, container).write_acl)
+        denied = authorize(req, vc.lookup(self.app, req.environ, account, container).write_acl)
         if denied is not None:
             return denied
         posted = self._hidden_call(req, account, container, 'POST', ids.version_name(obj, vid),
@@ -321,16 +322,6 @@ def _forget_version_param(req: Request) -> None:
     req.environ['QUERY_STRING'] = urlencode([(k, v) for k, v in pairs if k != 'version-id'])
 
 
-def _authorize(req: Request, acl: str) -> Response | None:
-    """Ask the auth filter whether the client may write with the container's ACL."""
-    check = req.environ.get(env_keys.AUTHORIZE)
-    if check is None:
-        return None
-    req.environ[env_keys.ACL] = acl
-    denied: Response | None = check(req)
-    return denied
-
-
 def _owner_only(req: Request, account: str) -> Response | None:
     """None if the client owns the account (version requests are the owner's)."""
     if req.environ.get(env_keys.AUTHORIZE) is None or req.environ.get(env_keys.AUTHORIZE_OVERRIDE):
@@ -338,7 +329,7 @@ def _owner_only(req: Request, account: str) -> Response | None:
     groups = req.environ.get(env_keys.REMOTE_GROUPS) or ()
     if account in groups or '.reseller_admin' in groups:
         return None
-    return _authorize(req, '') or exc.HTTPForbidden()
+    return authorize(req, '') or exc.HTTPForbidden()
 
 
 filter_factory = ObjectVersioning.factory

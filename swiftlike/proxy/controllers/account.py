@@ -7,13 +7,13 @@ from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
 from swiftlike.common import db_http
+from swiftlike.common.auth_check import authorize
 from swiftlike.common.constraints import ConstraintError
 from swiftlike.common.listing import format_listing
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.base import (
     ProxyState,
     VPath,
-    authorize,
     backend_headers,
     client_of,
     first_good,

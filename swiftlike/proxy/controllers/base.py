@@ -90,17 +90,6 @@ def quorum_response(results: list[BackendResult], replicas: int) -> Response:
     return to_response(best)
 
 
-def authorize(req: Request, acl: str | None = None) -> Response | None:
-    """Ask the auth middleware (if any); ``acl`` is the container ACL that applies."""
-    check = req.environ.get(env_keys.AUTHORIZE)
-    if check is None:
-        return None
-    if acl is not None:
-        req.environ[env_keys.ACL] = acl
-    answer: Response | None = check(req)
-    return answer
-
-
 def is_owner(req: Request, account: str) -> bool:
     """Whether the requester owns ``account``, or no auth filter is in the pipeline, or a
     filter that took the decision over (tempurl's look-up of its own keys) allowed it."""

@@ -9,6 +9,7 @@ from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
 from swiftlike.common import env_keys
+from swiftlike.common.auth_check import authorize
 from swiftlike.common.policy import DEFAULT_POLICY, check_policy
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
@@ -17,7 +18,6 @@ from swiftlike.proxy.controllers.base import (
     ProxyState,
     VPath,
     account_info,
-    authorize,
     backend_headers,
     client_of,
     container_info,

@@ -10,13 +10,13 @@ from typing import Final
 from webob import Request, Response, exc
 
 from swiftlike.common import constraints as cons
+from swiftlike.common.auth_check import authorize
 from swiftlike.common.numbers import INT64_MAX, clamped_digits
 from swiftlike.common.request import update_targets
 from swiftlike.common.timestamp import Timestamp
 from swiftlike.proxy.controllers.base import (
     ProxyState,
     VPath,
-    authorize,
     backend_headers,
     client_of,
     container_info,
